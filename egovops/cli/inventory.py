@@ -1,0 +1,115 @@
+"""egovops inventory validate|show|render."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from egovops.cli.common import inventory_option, json_option, load_or_exit
+from egovops.cli.output import OK, console, print_json, table
+from egovops.model.province import Province
+from egovops.render import render_all, write_tree
+
+
+def summary(p: Province) -> dict:
+    placed = sum(len(s.nodes) for s in p.services)
+    return {
+        "inventory": p.meta.name,
+        "version": p.meta.version,
+        "environment": p.meta.environment,
+        "cloud_nodes": len(p.cloud_nodes),
+        "cities": len(p.cities),
+        "dr_sites": len([n for n in p.nodes if n.kind == "dr"]),
+        "counties": len(p.counties),
+        "routers": len([r for r in p.routers if r.is_ours]),
+        "links": {k: len([l for l in p.links if l.kind == k]) for k in ("uplink", "backbone", "county", "access", "extra")},
+        "prefixes": {
+            "ipv4": {"loopback": len(p.routers), "p2p": len([l for l in p.links if l.kind != "access"]), "service": len(p.nodes)},
+            "ipv6": {"loopback": len(p.routers), "p2p": len([l for l in p.links if l.kind != "access"]), "service": len(p.nodes)},
+        },
+        "dr": {"tiers": len(p.dr_tiers), "city_pairs": len([r for r in p.replications if r.kind == "cooperation"]),
+               "provincial": len([r for r in p.replications if r.kind != "cooperation"])},
+        "services": {"catalogue": len(p.services), "placements": placed},
+    }
+
+
+@click.group("inventory")
+def inventory_group() -> None:
+    """The province as data: validate it, look at it, derive artefacts from it."""
+
+
+@inventory_group.command("validate")
+@inventory_option
+@json_option
+def validate(inventory: str, as_json: bool) -> None:
+    """Validate the inventory; list every problem (exit 2) or print a summary (exit 0)."""
+    p = load_or_exit(inventory, as_json)
+    s = summary(p)
+    if as_json:
+        print_json({"ok": True, "summary": s})
+        raise SystemExit(OK)
+    links = s["links"]
+    console.print(f"[green]✓[/] inventory [bold]{s['inventory']}[/] {s['version']} ({s['environment']}) is valid")
+    rows = [
+        ("cloud nodes (1+16)", s["cloud_nodes"]),
+        ("DR sites", s["dr_sites"]),
+        ("counties", s["counties"]),
+        ("routers", s["routers"]),
+        ("links", f"{sum(links.values())} (uplink {links['uplink']}, backbone {links['backbone']}, county {links['county']}, access {links['access']}, extra {links['extra']})"),
+        ("prefixes v4", sum(s["prefixes"]["ipv4"].values())),
+        ("prefixes v6", sum(s["prefixes"]["ipv6"].values())),
+        ("DR", f"{s['dr']['provincial']} provincial replications, {s['dr']['city_pairs']} city pairs, {s['dr']['tiers']} tiers"),
+        ("services placed", f"{s['services']['placements']} placements of {s['services']['catalogue']} services"),
+    ]
+    console.print(table("Summary", ["what", "count"], rows))
+
+
+@inventory_group.command("show")
+@inventory_option
+@json_option
+@click.option("--what", type=click.Choice(["nodes", "routers", "links", "services", "dr"]), default="nodes", show_default=True)
+def show(inventory: str, as_json: bool, what: str) -> None:
+    """Show the resolved model (addresses computed) as a table or JSON."""
+    p = load_or_exit(inventory, as_json)
+    if what == "nodes":
+        cols = ["node", "name", "kind", "router", "service v4", "service v6", "mgmt v4", "mgmt v6"]
+        rows = [(n.slug, n.name_zh, n.kind, n.router, str(n.service_v4), str(n.service_v6), str(n.management.ipv4.ip), str(n.management.ipv6.ip)) for n in p.nodes]
+    elif what == "routers":
+        cols = ["router", "name", "role", "city", "area", "loopback v4", "loopback v6", "mgmt v4"]
+        rows = [(r.name, r.name_zh, r.role, r.city or "", r.area, str(r.loopback.ipv4.ip), str(r.loopback.ipv6.ip), str(r.management.ipv4.ip)) for r in p.routers]
+    elif what == "links":
+        cols = ["link", "kind", "plane", "a", "a v4", "b", "b v4", "area", "Mbps"]
+        rows = [(l.name, l.kind, l.plane or "", f"{l.a.device}:{l.a.ifname}", str(l.a.address.ipv4), f"{l.b.device}:{l.b.ifname}", str(l.b.address.ipv4), "" if l.area is None else l.area, f"{l.bandwidth_mbps:g}") for l in p.links]
+    elif what == "services":
+        cols = ["service", "name", "hosting", "zone", "level", "replicas", "nodes", "standby"]
+        rows = [(s.slug, s.name_zh, s.hosting, s.zone, s.level, s.replicas, len(s.nodes), ",".join(s.standby)) for s in p.services]
+    else:
+        tiers = {t.name: t for t in p.dr_tiers}
+        cols = ["replication", "kind", "tier", "rpo s", "rto s", "schedule"]
+        rows = [(r.name, r.kind, r.tier, tiers[r.tier].rpo_seconds, tiers[r.tier].rto_seconds, tiers[r.tier].schedule) for r in p.replications]
+    if as_json:
+        print_json({"what": what, "columns": cols, "rows": [list(map(str, r)) for r in rows]})
+        return
+    console.print(table(f"{what} ({len(rows)})", cols, rows))
+
+
+@inventory_group.command("render")
+@inventory_option
+@json_option
+@click.option("--out", "out", default="build/artefacts", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for the artefacts (Ansible inventory, router intents, Prometheus targets, Pulumi configs).")
+def render(inventory: str, as_json: bool, out: str) -> None:
+    """Derive every artefact from the inventory (deterministic; nothing is written if it is invalid)."""
+    p = load_or_exit(inventory, as_json)
+    files = render_all(p)
+    counts = write_tree(files, Path(out))
+    per_kind: dict[str, int] = {}
+    for path in files:
+        per_kind[path.split("/", 1)[0]] = per_kind.get(path.split("/", 1)[0], 0) + 1
+    if as_json:
+        print_json({"ok": True, "out": out, "files": len(files), "per_kind": per_kind, **counts})
+        return
+    console.print(f"[green]✓[/] rendered {len(files)} files into {out} "
+                  f"({counts['written']} written, {counts['unchanged']} unchanged, {counts['removed']} removed)")
+    console.print(table("Artefacts", ["kind", "files"], sorted(per_kind.items())))

@@ -1,0 +1,45 @@
+"""Shared CLI output: readable rich tables on a terminal, stable JSON with ``--json``, exit codes.
+
+Exit codes every command keeps (scripts rely on them):
+  0  ok
+  1  a check failed (verification, compliance, drift)
+  2  bad input or usage (invalid inventory, unknown option, missing prerequisite named)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Iterable, Sequence
+
+from rich.console import Console
+from rich.table import Table
+
+OK, CHECK_FAILED, BAD_INPUT = 0, 1, 2
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n")
+
+
+def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
+    t = Table(title=title, title_justify="left", show_lines=False)
+    for c in columns:
+        t.add_column(c)
+    for r in rows:
+        t.add_row(*["" if v is None else str(v) for v in r])
+    return t
+
+
+def report_problems(problems, as_json: bool) -> int:
+    """Print inventory problems (all of them) and return the bad-input exit code."""
+    if as_json:
+        print_json({"ok": False, "problems": [p.as_dict() for p in problems]})
+    else:
+        err_console.print(f"[bold red]The inventory has {len(problems)} problem(s); nothing was written.[/]")
+        for p in problems:
+            err_console.print(f"  [red]✗[/] {p.where()}: {p.message}" + (f"\n      [dim]hint: {p.hint}[/]" if p.hint else ""))
+    return BAD_INPUT

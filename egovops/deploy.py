@@ -1,0 +1,79 @@
+"""The main job: a pipeline of named steps, in the order the province is built.
+
+Each capability contributes one step function ``run(ctx) -> StepResult`` in its own module and
+registers it in :data:`STEPS` below (one line). The order is fixed by the flow of the project:
+inventory -> artefacts -> lab -> network -> hardening -> monitoring -> DR -> stacks -> compliance.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Literal, Optional
+
+from egovops.model.province import Province
+
+Status = Literal["ok", "changed", "failed", "skipped"]
+
+
+@dataclass
+class StepResult:
+    status: Status
+    summary: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class DeployContext:
+    inventory: str
+    out: Path
+    province: Optional[Province] = None
+    options: dict[str, Any] = field(default_factory=dict)
+    log: Callable[[str], None] = print
+
+
+# step name -> "module:function". Later capabilities add their line here, in this order:
+# validate, render, lab-up, net-push, net-verify, harden, monitoring, dr, stacks-preview, comply.
+STEPS: dict[str, str] = {
+    "validate": "egovops.steps:validate",
+    "render": "egovops.steps:render",
+}
+
+
+def step_function(name: str) -> Callable[[DeployContext], StepResult]:
+    module, _, fn = STEPS[name].partition(":")
+    return getattr(importlib.import_module(module), fn)
+
+
+@dataclass
+class StepRecord:
+    name: str
+    status: Status
+    seconds: float
+    summary: str
+    details: dict[str, Any]
+
+
+def run_pipeline(ctx: DeployContext, skip: set[str], on_start: Callable[[str, int, int], None],
+                 on_done: Callable[[StepRecord], None]) -> list[StepRecord]:
+    """Run every step not skipped, in order; stop at the first failure (later steps are reported skipped)."""
+    records: list[StepRecord] = []
+    failed = False
+    names = list(STEPS)
+    for i, name in enumerate(names, start=1):
+        if failed or name in skip:
+            rec = StepRecord(name, "skipped", 0.0, "after a failed step" if failed else "--skip", {})
+        else:
+            on_start(name, i, len(names))
+            t0 = time.monotonic()
+            try:
+                res = step_function(name)(ctx)
+            except Exception as exc:  # a step's crash is reported as its failure, never as success
+                res = StepResult("failed", f"{type(exc).__name__}: {exc}")
+            rec = StepRecord(name, res.status, round(time.monotonic() - t0, 2), res.summary, res.details)
+            failed = res.status == "failed"
+        records.append(rec)
+        on_done(rec)
+    return records

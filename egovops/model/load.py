@@ -1,0 +1,470 @@
+"""Load an inventory folder, validate it completely, and build the resolved :class:`Province`.
+
+Every problem is collected before anything is reported (``InventoryError.problems``); callers
+write nothing when loading fails. An inventory may name a ``base`` folder in inventory.yaml:
+files it lacks are taken from the base (the lab inherits the province and overrides addressing).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Any, Callable
+
+from pydantic import ValidationError
+
+from egovops.model import addressing as plan
+from egovops.model import schema
+from egovops.model.problems import InventoryError, Problem
+from egovops.model.province import (
+    County, DrTier, DualStack, Endpoint, Link, Node, Noc, Province, Replication, Router, Service,
+)
+from egovops.model.yamlsrc import YamlSource, YamlSyntaxError, format_path, read_yaml
+
+LAB_V4 = ipaddress.ip_network("198.18.0.0/15")
+LAB_V6 = ipaddress.ip_network("fd00::/8")
+MAX_IFNAME = 15
+
+
+class _Collector:
+    """Gathers problems with their file/line while the loader runs on."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.problems: list[Problem] = []
+        self.sources: dict[str, YamlSource] = {}
+
+    def rel(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(Path.cwd()))
+        except ValueError:
+            return str(path)
+
+    def add(self, fname: str, keys: tuple[Any, ...], message: str, hint: str = "", kind: str = "invalid") -> None:
+        src = self.sources.get(fname)
+        file = self.rel(src.path) if src else fname
+        line = src.line_of(keys) if src else None
+        self.problems.append(Problem(file, format_path(keys), message, hint, line, kind))
+
+
+def _resolve_files(root: Path, col: _Collector) -> dict[str, Path]:
+    """Map each inventory file name to the folder that provides it (own folder first, then bases)."""
+    found: dict[str, Path] = {}
+    chain: list[Path] = []
+    folder = root
+    while True:
+        folder = folder.resolve()
+        if folder in chain:
+            col.problems.append(Problem(col.rel(folder / "inventory.yaml"), "base", "base chain loops back on itself",
+                                        "point base at a different inventory folder", kind="base"))
+            break
+        chain.append(folder)
+        if not folder.is_dir():
+            col.problems.append(Problem(col.rel(folder), "", "inventory folder not found",
+                                        "pass --inventory with a folder holding inventory.yaml", kind="missing-file"))
+            break
+        for fname in schema.FILES:
+            if fname not in found and (folder / fname).is_file():
+                found[fname] = folder / fname
+        meta_path = folder / "inventory.yaml"
+        if not meta_path.is_file():
+            break
+        try:
+            meta = read_yaml(meta_path).data or {}
+        except YamlSyntaxError:
+            break  # reported when the file is parsed below
+        base = meta.get("base") if isinstance(meta, dict) else None
+        if not base:
+            break
+        folder = folder / base
+    # inventory.yaml always comes from the root folder itself
+    if (root / "inventory.yaml").is_file():
+        found["inventory.yaml"] = root / "inventory.yaml"
+    return found
+
+
+def _parse(col: _Collector, files: dict[str, Path]) -> dict[str, Any]:
+    parsed: dict[str, Any] = {}
+    for fname, model in schema.FILES.items():
+        path = files.get(fname)
+        if path is None:
+            col.problems.append(Problem(col.rel(col.root / fname), "", f"missing file {fname}",
+                                        "create it, or set base: in inventory.yaml to inherit it", kind="missing-file"))
+            continue
+        try:
+            src = read_yaml(path)
+        except YamlSyntaxError as exc:
+            col.problems.append(Problem(col.rel(path), "", f"malformed YAML: {exc.message}",
+                                        "fix the YAML syntax at that line", exc.line, kind="yaml"))
+            continue
+        col.sources[fname] = src
+        if not isinstance(src.data, dict):
+            col.add(fname, (), "expected a mapping at the top of the file", "see the format in README", "type")
+            continue
+        try:
+            parsed[fname] = model.model_validate(src.data)
+        except ValidationError as exc:
+            for err in exc.errors():
+                keys = tuple(k for k in err["loc"] if not (isinstance(k, str) and k.startswith("function-")))
+                kind, hint = "invalid", ""
+                if err["type"] == "extra_forbidden":
+                    kind, hint = "unknown-key", f"unknown key {keys[-1]!r}: check the spelling against README"
+                    msg = f"unknown key {keys[-1]!r}"
+                elif err["type"] == "missing":
+                    kind, msg = "missing-key", f"required key {keys[-1]!r} is missing"
+                    if fname == "addressing.yaml" and keys and keys[0] == "ipv6":
+                        hint = "the extranet is dual stack: every node needs IPv6 supernets"
+                else:
+                    msg = err["msg"].removeprefix("Value error, ")
+                    if "bandwidth" in msg:
+                        kind = "bandwidth"
+                col.add(fname, keys, msg, hint, kind)
+    return parsed
+
+
+def _networks(col: _Collector, a: schema.AddressingFile, env: str) -> plan.Supernets | None:
+    nets: dict[str, Any] = {}
+    ok = True
+    for fam, version in (("ipv4", 4), ("ipv6", 6)):
+        for purpose in ("loopback", "p2p", "service", "management"):
+            text = getattr(getattr(a, fam), purpose)
+            keys = (fam, purpose)
+            try:
+                net = ipaddress.ip_network(text, strict=True)
+            except ValueError as exc:
+                col.add("addressing.yaml", keys, f"bad prefix {text!r}: {exc}", "write a network address, e.g. 198.18.0.0/20", "prefix")
+                ok = False
+                continue
+            if net.version != version:
+                col.add("addressing.yaml", keys, f"{text} is not an {fam} prefix", f"put an {fam} prefix under {fam}", "prefix")
+                ok = False
+                continue
+            if env == "lab" and not net.subnet_of(LAB_V4 if version == 4 else LAB_V6):
+                col.add("addressing.yaml", keys, f"{net} is outside the lab ranges",
+                        "lab addresses come only from 198.18.0.0/15 and fd00::/8", "lab-range")
+                ok = False
+            nets[purpose + str(version)] = net
+    if not ok:
+        return None
+    items = list(nets.items())
+    for i, (ka, na) in enumerate(items):
+        for kb, nb in items[i + 1:]:
+            if na.version == nb.version and na.overlaps(nb):
+                fam = "ipv4" if na.version == 4 else "ipv6"
+                col.add("addressing.yaml", (fam, kb[:-1]), f"{nb} overlaps {ka[:-1]} {na}",
+                        "every purpose needs its own, disjoint supernet", "overlap")
+    return plan.Supernets(**nets)
+
+
+def load_inventory(path: str | Path) -> Province:
+    """Load, validate and resolve the inventory in ``path``. Raises InventoryError with every problem."""
+    root = Path(path)
+    col = _Collector(root)
+    files = _resolve_files(root, col)
+    parsed = _parse(col, files)
+    if len(parsed) != len(schema.FILES) or col.problems:
+        # Semantic checks need every file; still report every per-file problem at once.
+        _semantic_checks_partial(col, parsed)
+        raise InventoryError(col.problems)
+    province = _build(col, root, parsed)
+    if col.problems or province is None:
+        raise InventoryError(col.problems)
+    return province
+
+
+def _semantic_checks_partial(col: _Collector, parsed: dict[str, Any]) -> None:
+    """Run the checks whose inputs did parse, so one run still shows as much as possible."""
+    if "nodes.yaml" in parsed:
+        _check_nodes(col, parsed["nodes.yaml"])
+
+
+def _dupes(col: _Collector, fname: str, items: list, key: Callable[[Any], Any], where: Callable[[int], tuple],
+           what: str, kind: str) -> None:
+    seen: dict[Any, int] = {}
+    for i, item in enumerate(items):
+        k = key(item)
+        if k in seen:
+            col.add(fname, where(i), f"duplicate {what} {k!r} (first at index {seen[k]})",
+                    f"every {what} must be unique", kind)
+        else:
+            seen[k] = i
+
+
+def _check_nodes(col: _Collector, nf: schema.NodesFile) -> None:
+    nodes = nf.nodes
+    _dupes(col, "nodes.yaml", nodes, lambda n: n.slug, lambda i: ("nodes", i, "slug"), "node slug", "duplicate-slug")
+    _dupes(col, "nodes.yaml", nodes, lambda n: n.id, lambda i: ("nodes", i, "id"), "node id", "duplicate-id")
+    provincial = [i for i, n in enumerate(nodes) if n.kind == "provincial"]
+    if len(provincial) != 1:
+        col.add("nodes.yaml", ("nodes",), f"expected exactly one provincial node, found {len(provincial)}",
+                "the 1 of 1+16+N: one node with kind: provincial", "topology")
+    city_slugs = {n.slug for n in nodes if n.kind == "city"}
+    for i, n in enumerate(nodes):
+        if n.kind == "city" and n.city not in (None, n.slug):
+            col.add("nodes.yaml", ("nodes", i, "city"), "a city node stands in its own city",
+                    "drop the city: key from city nodes", "topology")
+        if n.kind != "city" and n.city is not None and n.city not in city_slugs:
+            col.add("nodes.yaml", ("nodes", i, "city"), f"unknown city {n.city!r}",
+                    f"one of: {', '.join(sorted(city_slugs))}", "unknown-ref")
+        if n.kind == "city" and n.id >= plan.HOST_SITE:
+            col.add("nodes.yaml", ("nodes", i, "id"), f"city node id {n.id} is beyond the plan's {plan.HOST_SITE - 1} sites",
+                    "city ids are 1..30", "capacity")
+
+
+def _build(col: _Collector, root: Path, p: dict[str, Any]) -> Province | None:
+    meta: schema.InventoryMeta = p["inventory.yaml"]
+    nf: schema.NodesFile = p["nodes.yaml"]
+    cf: schema.CountiesFile = p["counties.yaml"]
+    lf: schema.LinksFile = p["links.yaml"]
+    af: schema.AddressingFile = p["addressing.yaml"]
+    df: schema.DrFile = p["dr.yaml"]
+    sf: schema.ServicesFile = p["services.yaml"]
+    zf: schema.ZonesFile = p["zones.yaml"]
+
+    _check_nodes(col, nf)
+    nets = _networks(col, af, meta.environment)
+    node_by_slug = {n.slug: n for n in nf.nodes}
+    cities = [n for n in nf.nodes if n.kind == "city"]
+    city_slugs = {n.slug for n in cities}
+    provincial = next((n for n in nf.nodes if n.kind == "provincial"), None)
+
+    # ---- counties
+    for city, counties in cf.counties.items():
+        if city not in city_slugs:
+            col.add("counties.yaml", ("counties", city), f"counties listed under unknown city {city!r}",
+                    "use the slug of a city node from nodes.yaml", "unknown-ref")
+            continue
+        _dupes(col, "counties.yaml", counties, lambda c: c.slug, lambda i, city=city: ("counties", city, i, "slug"),
+               "county slug", "duplicate-slug")
+        _dupes(col, "counties.yaml", counties, lambda c: c.id, lambda i, city=city: ("counties", city, i, "id"),
+               "county id", "duplicate-id")
+        for i, c in enumerate(counties):
+            ifname = f"{c.slug}-v"
+            if len(ifname) > MAX_IFNAME:
+                col.add("counties.yaml", ("counties", city, i, "slug"),
+                        f"county slug {c.slug!r} is too long: interface {ifname!r} exceeds {MAX_IFNAME} characters",
+                        f"use at most {MAX_IFNAME - 2} characters", "name-length")
+            if f"{city}-{c.slug}" in node_by_slug:
+                col.add("counties.yaml", ("counties", city, i, "slug"), f"county {city}-{c.slug} collides with a node slug",
+                        "pick another slug", "duplicate-slug")
+    for city in sorted(city_slugs - set(cf.counties)):
+        col.add("counties.yaml", ("counties",), f"city {city!r} has no counties listed",
+                "list its county-level divisions (an empty list if it truly has none)", "topology")
+
+    # ---- routing / links
+    if lf.routing.ospf_dead_seconds <= lf.routing.ospf_hello_seconds:
+        col.add("links.yaml", ("routing", "ospf_dead_seconds"), "OSPF dead interval must exceed the hello interval",
+                "use dead = 4 x hello", "routing")
+    if lf.uplink.peer in node_by_slug:
+        col.add("links.yaml", ("uplink", "peer"), f"uplink peer {lf.uplink.peer!r} collides with a node slug",
+                "name the national node differently", "duplicate-slug")
+    if lf.uplink.asn == lf.routing.asn:
+        col.add("links.yaml", ("uplink", "asn"), "the national uplink must be eBGP: its ASN equals the province's",
+                "use the national node's ASN", "routing")
+    for seg in ("province_city", "city_county"):
+        planes = getattr(lf.segments, seg).planes
+        if len(set(planes)) != len(planes) or not planes:
+            col.add("links.yaml", ("segments", seg, "planes"), "planes must be a non-empty list without repeats",
+                    "one network, two planes: [data, video]", "topology")
+
+    router_names = {"province-rt", f"{lf.uplink.peer}-rt"} | {f"{c}-rt" for c in city_slugs}
+    router_names |= {f"{city}-{c.slug}-rt" for city, cs in cf.counties.items() for c in cs}
+    _dupes(col, "links.yaml", lf.extra_links, lambda x: x.id, lambda i: ("extra_links", i, "id"), "extra link id", "duplicate-id")
+    for i, x in enumerate(lf.extra_links):
+        for end in ("a", "b"):
+            if getattr(x, end) not in router_names:
+                col.add("links.yaml", ("extra_links", i, end), f"unknown router {getattr(x, end)!r} in link",
+                        "use a router name such as hefei-rt or chuzhou-fengyang-rt", "unknown-ref")
+        if x.a == x.b:
+            col.add("links.yaml", ("extra_links", i), f"link from {x.a} to itself", "a link joins two different routers", "self-link")
+
+    # ---- DR
+    tiers = set(df.tiers)
+    for name, t in df.tiers.items():
+        if len(t.schedule.split()) != 5:
+            col.add("dr.yaml", ("tiers", name, "schedule"), f"schedule {t.schedule!r} is not a 5-field cron expression",
+                    "e.g. '*/15 * * * *'", "schedule")
+    for kind in ("same_city", "remote"):
+        r = getattr(df.provincial, kind)
+        for end in ("source", "target"):
+            ref = getattr(r, end)
+            if ref not in node_by_slug:
+                col.add("dr.yaml", ("provincial", kind, end), f"unknown node {ref!r}", "use a node slug from nodes.yaml", "unknown-ref")
+        if r.source == r.target:
+            col.add("dr.yaml", ("provincial", kind), "DR source and target are the same node", "replicate to a DR site", "self-pair")
+        if r.source in node_by_slug and node_by_slug[r.source].kind != "provincial":
+            col.add("dr.yaml", ("provincial", kind, "source"), f"{r.source!r} is not the provincial node", "", "dr")
+        if r.target in node_by_slug and node_by_slug[r.target].kind != "dr":
+            col.add("dr.yaml", ("provincial", kind, "target"), f"{r.target!r} is not a DR site (kind: dr)", "", "dr")
+        if r.tier not in tiers:
+            col.add("dr.yaml", ("provincial", kind, "tier"), f"unknown DR tier {r.tier!r}", f"one of: {', '.join(sorted(tiers))}", "unknown-ref")
+    paired: dict[str, int] = {}
+    for i, pair in enumerate(df.city_pairs):
+        if len(pair) != 2:
+            col.add("dr.yaml", ("city_pairs", i), f"a pair has two cities, this has {len(pair)}", "write [city_a, city_b]", "dr")
+            continue
+        a, b = pair
+        if a == b:
+            col.add("dr.yaml", ("city_pairs", i), f"city {a!r} paired with itself", "pair it with another city", "self-pair")
+        for j, c in enumerate(pair):
+            if c not in city_slugs:
+                col.add("dr.yaml", ("city_pairs", i, j), f"unknown city {c!r} in DR pair", "use a city slug from nodes.yaml", "unknown-ref")
+            elif c in paired and not (a == b and j == 1):
+                col.add("dr.yaml", ("city_pairs", i, j), f"city {c!r} is already in pair {paired[c]}",
+                        "each city belongs to exactly one backup-cooperation pair", "dr")
+            else:
+                paired.setdefault(c, i)
+    for c in sorted(city_slugs - set(paired)):
+        col.add("dr.yaml", ("city_pairs",), f"city {c!r} has no backup-cooperation partner",
+                "add it to a pair (备份合作机制)", "unpaired")
+    if "cooperation" not in tiers:
+        col.add("dr.yaml", ("tiers",), "no 'cooperation' tier for the city pairs", "add tiers.cooperation", "dr")
+
+    # ---- zones and services
+    zone_names = set(zf.zones)
+    svc_slugs = [s.slug for s in sf.services]
+    _dupes(col, "services.yaml", sf.services, lambda s: s.slug, lambda i: ("services", i, "slug"), "service slug", "duplicate-slug")
+    for i, s in enumerate(sf.services):
+        if s.classified:
+            col.add("services.yaml", ("services", i, "classified"),
+                    f"classified (涉密) system {s.slug!r} placed on the cloud",
+                    "classified systems never go on the cloud or the extranet: remove the entry", "classified")
+        if s.zone not in zone_names:
+            col.add("services.yaml", ("services", i, "zone"), f"unknown zone {s.zone!r}", f"one of: {', '.join(sorted(zone_names))}", "unknown-ref")
+        tag = s.image.rsplit("/", 1)[-1]
+        if "@sha256:" not in s.image and (":" not in tag or tag.endswith(":latest")):
+            col.add("services.yaml", ("services", i, "image"), f"image {s.image!r} is not pinned",
+                    "pin a version tag or digest, never latest", "image")
+        level = s.level or sf.defaults.level
+        if level < 3:
+            col.add("services.yaml", ("services", i, "level"), f"protection level {level} is below 3",
+                    "core platform systems are protected at 等保 level 3 or higher", "level")
+        tier = s.dr_tier or sf.defaults.dr_tier
+        if tier not in tiers:
+            col.add("services.yaml", ("services", i, "dr_tier"), f"unknown DR tier {tier!r}", f"one of: {', '.join(sorted(tiers))}", "unknown-ref")
+        if s.only is not None:
+            for j, n in enumerate(s.only):
+                if n not in node_by_slug:
+                    col.add("services.yaml", ("services", i, "only", j), f"unknown node {n!r}", "use a node slug", "unknown-ref")
+            if s.hosting in ("P+C", "C"):
+                for c in sorted(city_slugs - set(s.only)):
+                    col.add("services.yaml", ("services", i, "only"), f"{s.hosting} service {s.slug!r} is missing from city {c!r}",
+                            "a P+C/C service runs on every city node: drop 'only' or change hosting", "placement")
+    for i, f in enumerate(zf.flows):
+        for end, allowed_plain in (("from_", {"public", "extranet", "management"}), ("to", set())):
+            ref = getattr(f, end)
+            key = "from" if end == "from_" else "to"
+            if ref in allowed_plain:
+                continue
+            kind_, _, name = ref.partition(":")
+            if kind_ == "zone" and name in zone_names or kind_ == "service" and name in svc_slugs:
+                continue
+            col.add("zones.yaml", ("flows", i, key), f"unknown flow endpoint {ref!r}",
+                    "use zone:<name>, service:<slug>" + (", public, extranet or management" if end == "from_" else ""), "unknown-ref")
+
+    if col.problems or nets is None or provincial is None:
+        return None
+    try:
+        return _resolve(meta, root, nf, cf, lf, af, df, sf, zf, nets)
+    except plan.PlanCapacityError as exc:
+        col.add("addressing.yaml", (), f"the address plan does not fit: {exc}", "enlarge the supernet", "capacity")
+        return None
+
+
+def _resolve(meta, root, nf, cf, lf, af, df, sf, zf, nets: plan.Supernets) -> Province:
+    """Compute every object and address. Inputs are valid here; only capacity can still fail."""
+    asn = lf.routing.asn
+    routers: list[Router] = []
+    links: list[Link] = []
+
+    def ds(net4, net6, index, fn=plan.address) -> DualStack:
+        return DualStack(fn(net4, index), fn(net6, index))
+
+    def mk_router(name, role, site, slot, name_zh, city, area, r_asn=asn) -> Router:
+        i = plan.device_index(site, slot)
+        return Router(name, role, site, slot, name_zh, city, area, r_asn,
+                      ds(nets.loopback4, nets.loopback6, i), ds(nets.management4, nets.management6, i, plan.in_net))
+
+    def mk_link(name, kind, plane, a_dev, a_if, b_dev, b_if, index, bw, area, cost, bfd) -> Link:
+        a4, b4 = plan.p2p_pair(nets.p2p4, index)
+        a6, b6 = plan.p2p_pair(nets.p2p6, index)
+        return Link(name, kind, plane, Endpoint(a_dev, a_if, DualStack(a4, a6)), Endpoint(b_dev, b_if, DualStack(b4, b6)),
+                    bw, area, cost, bfd)
+
+    seg = lf.segments
+    bfd = lf.routing.bfd
+    cost = lf.routing.plane_cost
+    up = lf.uplink
+    nat = f"{up.peer}-rt"
+    routers.append(mk_router("province-rt", "core", 0, 1, "省级核心路由器", None, 0))
+    routers.append(mk_router(nat, "external", 0, plan.EXTERNAL_SLOT, up.name_zh, None, 0, up.asn))
+    for plane in up.planes:
+        links.append(mk_link(f"{nat}:anhui-{plane[0]}", "uplink", plane, nat, f"anhui-{plane[0]}", "province-rt", f"up-{plane[0]}",
+                             plan.link_index(0, plan.uplink_slot(plane)), schema.bandwidth_mbps(up.bandwidth), None, None, False))
+
+    counties: list[County] = []
+    cities = sorted((n for n in nf.nodes if n.kind == "city"), key=lambda n: n.id)
+    for c in cities:
+        rt = f"{c.slug}-rt"
+        routers.append(mk_router(rt, "city", c.id, 1, f"{c.name_zh}市级汇聚路由器", c.slug, 0))
+        for plane in seg.province_city.planes:
+            links.append(mk_link(f"province-rt:{c.slug}-{plane[0]}", "backbone", plane, "province-rt", f"{c.slug}-{plane[0]}",
+                                 rt, f"up-{plane[0]}", plan.link_index(c.id, plan.uplink_slot(plane)),
+                                 schema.bandwidth_mbps(seg.province_city.bandwidth), 0, cost.get(plane, 10), bfd))
+        for k in sorted(cf.counties.get(c.slug, []), key=lambda k: k.id):
+            slug = f"{c.slug}-{k.slug}"
+            krt = f"{slug}-rt"
+            counties.append(County(k.id, slug, k.slug, k.name_zh, c.slug, krt))
+            routers.append(mk_router(krt, "county", c.id, 1 + k.id, k.name_zh, c.slug, c.id))
+            for plane in seg.city_county.planes:
+                links.append(mk_link(f"{rt}:{k.slug}-{plane[0]}", "county", plane, rt, f"{k.slug}-{plane[0]}", krt, f"up-{plane[0]}",
+                                     plan.link_index(c.id, plan.county_link_slot(k.id, plane)),
+                                     schema.bandwidth_mbps(seg.city_county.bandwidth), c.id, cost.get(plane, 10), bfd))
+    for x in lf.extra_links:
+        links.append(mk_link(f"extra-{x.id}", "extra", x.plane, x.a, f"x{x.id}-{x.plane[0]}", x.b, f"x{x.id}-{x.plane[0]}",
+                             plan.link_index(plan.EXTRA_LINK_SITE, x.id), schema.bandwidth_mbps(x.bandwidth), x.area,
+                             cost.get(x.plane, 10), bfd))
+
+    nodes: list[Node] = []
+    for n in sorted(nf.nodes, key=lambda n: n.id):
+        router = f"{n.slug}-rt" if n.kind == "city" else "province-rt"
+        lan4, lan6 = plan.service_lan(nets.service4, n.id), plan.service_lan(nets.service6, n.id)
+        gw = DualStack(plan.lan_address(lan4, 1), plan.lan_address(lan6, 1))
+        host = DualStack(plan.lan_address(lan4, plan.HOST_OFFSET_IN_LAN), plan.lan_address(lan6, plan.HOST_OFFSET_IN_LAN))
+        mgmt = ds(nets.management4, nets.management6, plan.host_index(n.id), plan.in_net)
+        city = n.slug if n.kind == "city" else (n.city or "")
+        nodes.append(Node(n.id, n.slug, n.name_zh, n.name_en, n.kind, n.code, city, router, lan4, lan6, host, gw, mgmt))
+        area = n.id if n.kind == "city" else 0
+        links.append(Link(f"{router}:lan-{n.slug}", "access", None, Endpoint(router, f"lan-{n.slug}", gw),
+                          Endpoint(n.slug, "ext0", host), 10000.0, area, 1, False))
+
+    controller = ds(nets.management4, nets.management6, plan.CONTROLLER_INDEX, plan.in_net)
+    ntp = tuple([str(controller.ipv4.ip), str(controller.ipv6.ip)] if af.noc.ntp == "controller" else [af.noc.ntp])
+    syslog = tuple([str(controller.ipv4.ip), str(controller.ipv6.ip)] if af.noc.syslog == "controller" else [af.noc.syslog])
+    noc = Noc(controller, ntp, syslog, nets.management4, nets.management6)
+
+    d = sf.defaults
+    provincial_slug = next(n.slug for n in nf.nodes if n.kind == "provincial")
+    city_order = [c.slug for c in cities]
+    same_city = df.provincial.same_city
+    services: list[Service] = []
+    for s in sf.services:
+        placed = {"P": [provincial_slug], "P+C": [provincial_slug, *city_order], "C": city_order}[s.hosting]
+        if s.only is not None:
+            placed = [n for n in placed if n in s.only]
+        tier = s.dr_tier or d.dr_tier
+        standby = (same_city.target,) if provincial_slug in placed and tier == same_city.tier else ()
+        services.append(Service(s.slug, s.name_zh, s.name_en, s.hosting, s.zone, s.image, s.replicas or d.replicas,
+                                s.cpu or d.cpu, s.memory or d.memory, s.port or d.port, s.level or d.level, tier,
+                                tuple(placed), standby))
+
+    dr_tiers = tuple(DrTier(k, schema.duration_seconds(t.rpo), schema.duration_seconds(t.rto), t.mode, t.schedule)
+                     for k, t in sorted(df.tiers.items()))
+    reps = [Replication(f"{r.source}->{r.target}", r.source, r.target, r.tier, kind)
+            for kind, r in (("same_city", df.provincial.same_city), ("remote", df.provincial.remote))]
+    for a, b in df.city_pairs:
+        reps.append(Replication(f"{a}<->{b}", a, b, "cooperation", "cooperation"))
+
+    return Province(meta=meta, source=str(root), supernets=nets, nodes=tuple(nodes), counties=tuple(counties),
+                    routers=tuple(routers), links=tuple(links), services=tuple(services), dr_tiers=dr_tiers,
+                    replications=tuple(reps), noc=noc, routing=lf.routing, uplink=up, zones=zf, segments=seg)

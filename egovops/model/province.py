@@ -1,0 +1,237 @@
+"""The resolved province: typed objects with every address computed.
+
+This is what every capability reads (through derived artefacts or directly in-process). It is
+built only from a validated inventory by :func:`egovops.model.load.load_inventory`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Literal, Optional
+
+from egovops.model.addressing import IPInterface, IPNetwork, Supernets
+from egovops.model import schema
+
+RouterRole = Literal["core", "city", "county", "external"]
+LinkKind = Literal["backbone", "county", "uplink", "access", "extra"]
+
+
+@dataclass(frozen=True)
+class DualStack:
+    ipv4: IPInterface
+    ipv6: IPInterface
+
+    def as_dict(self) -> dict[str, str]:
+        return {"ipv4": str(self.ipv4), "ipv6": str(self.ipv6)}
+
+
+@dataclass(frozen=True)
+class Node:
+    """A cloud node (provincial, city) or DR site: one host in the lab, a Kubernetes cluster in production."""
+
+    id: int
+    slug: str
+    name_zh: str
+    name_en: str
+    kind: Literal["provincial", "city", "dr"]
+    code: Optional[str]
+    city: str                      # city slug where it stands (itself for city nodes)
+    router: str                    # the router its service LAN hangs off
+    service_v4: ipaddress.IPv4Network
+    service_v6: ipaddress.IPv6Network
+    address: DualStack             # the host's address on its service LAN
+    gateway: DualStack             # the router's address on that LAN
+    management: DualStack
+
+    @property
+    def hostname(self) -> str:
+        return self.slug
+
+
+@dataclass(frozen=True)
+class County:
+    id: int
+    slug: str                      # <city>-<short>
+    short: str
+    name_zh: str
+    city: str
+    router: str
+
+
+@dataclass(frozen=True)
+class Router:
+    name: str
+    role: RouterRole
+    site: int
+    slot: int
+    name_zh: str
+    city: Optional[str]            # city slug (None for core/external)
+    area: int                      # OSPF area of its loopback
+    asn: int
+    loopback: DualStack
+    management: DualStack
+
+    @property
+    def is_ours(self) -> bool:
+        return self.role != "external"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    device: str                    # router name or node slug (access links)
+    ifname: str
+    address: DualStack
+
+
+@dataclass(frozen=True)
+class Link:
+    name: str                      # stable, e.g. "province-rt:hefei-d"
+    kind: LinkKind
+    plane: Optional[str]
+    a: Endpoint                    # upstream end
+    b: Endpoint
+    bandwidth_mbps: float
+    area: Optional[int]            # OSPF area (None: not in OSPF, e.g. eBGP uplink)
+    cost: Optional[int]
+    bfd: bool
+
+
+@dataclass(frozen=True)
+class Service:
+    slug: str
+    name_zh: str
+    name_en: str
+    hosting: Literal["P", "P+C", "C"]
+    zone: str
+    image: str
+    replicas: int
+    cpu: str
+    memory: str
+    port: int
+    level: int
+    dr_tier: str
+    nodes: tuple[str, ...]         # where it runs
+    standby: tuple[str, ...]       # DR sites holding a warm standby (same-city system tier)
+
+
+@dataclass(frozen=True)
+class DrTier:
+    name: str
+    rpo_seconds: int
+    rto_seconds: int
+    mode: str
+    schedule: str
+
+
+@dataclass(frozen=True)
+class Replication:
+    name: str
+    source: str
+    target: str
+    tier: str
+    kind: Literal["same_city", "remote", "cooperation"]
+
+
+@dataclass(frozen=True)
+class Noc:
+    controller: DualStack          # the provincial NOC on the management network
+    ntp: tuple[str, ...]
+    syslog: tuple[str, ...]
+    management_v4: ipaddress.IPv4Network
+    management_v6: ipaddress.IPv6Network
+
+
+@dataclass(frozen=True)
+class Province:
+    meta: schema.InventoryMeta
+    source: str                    # the inventory folder as given
+    supernets: Supernets
+    nodes: tuple[Node, ...]
+    counties: tuple[County, ...]
+    routers: tuple[Router, ...]
+    links: tuple[Link, ...]
+    services: tuple[Service, ...]
+    dr_tiers: tuple[DrTier, ...]
+    replications: tuple[Replication, ...]
+    noc: Noc
+    routing: schema.Routing
+    uplink: schema.Uplink
+    zones: schema.ZonesFile
+    segments: schema.Segments
+    _index: dict = field(default_factory=dict, compare=False, repr=False)
+
+    # ---- lookups
+    def node(self, slug: str) -> Node:
+        return self._lookup("node", self.nodes, "slug", slug)
+
+    def router(self, name: str) -> Router:
+        return self._lookup("router", self.routers, "name", name)
+
+    def _lookup(self, what: str, items, attr: str, key: str):
+        idx = self._index.setdefault(what, {getattr(i, attr): i for i in items})
+        try:
+            return idx[key]
+        except KeyError:
+            raise KeyError(f"no {what} named {key!r}") from None
+
+    @property
+    def cities(self) -> tuple[Node, ...]:
+        return tuple(n for n in self.nodes if n.kind == "city")
+
+    @property
+    def cloud_nodes(self) -> tuple[Node, ...]:
+        """The 1+16: provincial node and city nodes (DR sites excluded)."""
+        return tuple(n for n in self.nodes if n.kind in ("provincial", "city"))
+
+    def links_of(self, device: str) -> list[tuple[Link, Endpoint, Endpoint]]:
+        """(link, local end, remote end) for every link touching ``device``."""
+        out = []
+        for link in self.links:
+            if link.a.device == device:
+                out.append((link, link.a, link.b))
+            elif link.b.device == device:
+                out.append((link, link.b, link.a))
+        return out
+
+    def routers_for(self, *, counties: bool = True, external: bool = True) -> list[Router]:
+        return [
+            r for r in self.routers
+            if (counties or r.role != "county") and (external or r.role != "external")
+        ]
+
+    def prefixes(self) -> dict[str, int]:
+        """Count of allocated prefixes per family (loopbacks, p2p links, LANs)."""
+        v4 = len(self.routers) + len([l for l in self.links if l.kind != "access"]) + len(self.nodes)
+        return {"ipv4": v4, "ipv6": v4}
+
+
+# ---- selection: --limit GLOB -------------------------------------------------------------
+def device_tags(province: Province, name: str) -> set[str]:
+    """The selectors a device answers to: its name, ``role:<role>``, ``city:<slug>``, ``kind:<kind>``."""
+    tags = {name}
+    for r in province.routers:
+        if r.name == name:
+            tags |= {f"role:{r.role}", "type:router"}
+            if r.city:
+                tags.add(f"city:{r.city}")
+    for n in province.nodes:
+        if n.slug == name:
+            tags |= {f"kind:{n.kind}", f"city:{n.city}", "type:host", f"role:{n.kind}"}
+    return tags
+
+
+def matches(province: Province, name: str, limit: Optional[str]) -> bool:
+    """True when ``name`` matches a ``--limit`` expression: comma-separated globs, ``!`` negates."""
+    if not limit:
+        return True
+    tags = device_tags(province, name)
+    positive = [p.strip() for p in limit.split(",") if p.strip() and not p.strip().startswith("!")]
+    negative = [p.strip()[1:] for p in limit.split(",") if p.strip().startswith("!")]
+    hit = lambda pats: any(fnmatch.fnmatchcase(t, p) for p in pats for t in tags)  # noqa: E731
+    return (not positive or hit(positive)) and not hit(negative)
+
+
+def network_of(iface: IPInterface) -> IPNetwork:
+    return iface.network

@@ -1,0 +1,256 @@
+"""The inventory's file formats, one pydantic model per YAML file.
+
+Every model forbids unknown keys: a typo (``bandwdith:``) must fail validation, never pass
+silently. These models describe only what a human writes; everything computed from it (the
+address plan, routers, links) lives in :mod:`egovops.model.province`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+SLUG = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
+BANDWIDTH = re.compile(r"^(\d+(?:\.\d+)?)\s*(Kbps|Mbps|Gbps)$")
+DURATION = re.compile(r"^(\d+)(s|m|h|d)$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def bandwidth_mbps(text: str) -> float:
+    """Parse "1Gbps" / "100Mbps" / "512Kbps" into Mbit/s; ValueError names the accepted units."""
+    m = BANDWIDTH.match(str(text).strip())
+    if not m:
+        raise ValueError(f"bad bandwidth {text!r}: use a number and Kbps, Mbps or Gbps (e.g. '1Gbps')")
+    value, unit = float(m.group(1)), m.group(2)
+    return value * {"Kbps": 0.001, "Mbps": 1.0, "Gbps": 1000.0}[unit]
+
+
+def duration_seconds(text: str) -> int:
+    m = DURATION.match(str(text).strip())
+    if not m:
+        raise ValueError(f"bad duration {text!r}: use a number and s, m, h or d (e.g. '15m')")
+    return int(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
+
+
+def _check_bandwidth(v: str) -> str:
+    bandwidth_mbps(v)
+    return v
+
+
+# ---------------------------------------------------------------- inventory.yaml
+class InventoryMeta(Strict):
+    name: str = Field(pattern=SLUG)
+    name_zh: str
+    environment: Literal["production", "lab"]
+    version: str
+    base: Optional[str] = None
+
+
+# ---------------------------------------------------------------- nodes.yaml
+class NodeSpec(Strict):
+    id: int = Field(ge=0, le=126)
+    slug: str = Field(pattern=SLUG)
+    name_zh: str
+    name_en: str
+    kind: Literal["provincial", "city", "dr"]
+    code: Optional[str] = Field(default=None, pattern=r"^\d{6}$")
+    city: Optional[str] = None
+
+
+class NodesFile(Strict):
+    nodes: list[NodeSpec]
+
+
+# ---------------------------------------------------------------- counties.yaml
+class CountySpec(Strict):
+    id: int = Field(ge=1, le=126)
+    slug: str = Field(pattern=SLUG)
+    name_zh: str
+
+
+class CountiesFile(Strict):
+    counties: dict[str, list[CountySpec]]
+
+
+# ---------------------------------------------------------------- links.yaml
+Plane = Literal["data", "video"]
+
+
+class Segment(Strict):
+    planes: list[Plane] = Field(default_factory=lambda: ["data"])
+    bandwidth: str
+
+    _bw = field_validator("bandwidth")(_check_bandwidth)
+
+
+class Segments(Strict):
+    province_city: Segment
+    city_county: Segment
+    township_access: Segment
+
+
+class Routing(Strict):
+    asn: int = Field(ge=1, le=4294967294)
+    bfd: bool = True
+    ospf_hello_seconds: int = Field(default=1, ge=1, le=65535)
+    ospf_dead_seconds: int = Field(default=4, ge=2, le=65535)
+    plane_cost: dict[Plane, int] = Field(default_factory=lambda: {"data": 10, "video": 20})
+
+
+class Uplink(Strict):
+    peer: str = Field(pattern=SLUG)
+    name_zh: str
+    asn: int = Field(ge=1, le=4294967294)
+    planes: list[Plane]
+    bandwidth: str
+
+    _bw = field_validator("bandwidth")(_check_bandwidth)
+
+
+class ExtraLink(Strict):
+    id: int = Field(ge=1, le=255)
+    a: str
+    b: str
+    plane: Plane = "data"
+    bandwidth: str
+    area: int = Field(default=0, ge=0)
+
+    _bw = field_validator("bandwidth")(_check_bandwidth)
+
+
+class LinksFile(Strict):
+    segments: Segments
+    routing: Routing
+    uplink: Uplink
+    extra_links: list[ExtraLink] = Field(default_factory=list)
+
+
+# ---------------------------------------------------------------- addressing.yaml
+class FamilySupernets(Strict):
+    loopback: str
+    p2p: str
+    service: str
+    management: str
+
+
+class NocServices(Strict):
+    ntp: str = "controller"
+    syslog: str = "controller"
+
+
+class AddressingFile(Strict):
+    ipv4: FamilySupernets
+    ipv6: FamilySupernets
+    noc: NocServices = Field(default_factory=NocServices)
+
+
+# ---------------------------------------------------------------- dr.yaml
+class DrTier(Strict):
+    rpo: str
+    rto: str
+    mode: Literal["sync", "async"]
+    schedule: str
+
+    @field_validator("rpo", "rto")
+    @classmethod
+    def _dur(cls, v: str) -> str:
+        duration_seconds(v)
+        return v
+
+
+class DrReplication(Strict):
+    source: str
+    target: str
+    tier: str
+
+
+class ProvincialDr(Strict):
+    same_city: DrReplication
+    remote: DrReplication
+
+
+class DrFile(Strict):
+    tiers: dict[str, DrTier]
+    provincial: ProvincialDr
+    city_pairs: list[list[str]]
+
+
+# ---------------------------------------------------------------- services.yaml
+class ServiceDefaults(Strict):
+    replicas: int = Field(default=2, ge=1, le=64)
+    cpu: str = "500m"
+    memory: str = "512Mi"
+    port: int = Field(default=8443, ge=1, le=65535)
+    level: int = Field(default=3, ge=1, le=5)
+    dr_tier: str = "data"
+
+
+class ServiceSpec(Strict):
+    slug: str = Field(pattern=SLUG)
+    name_zh: str
+    name_en: str
+    hosting: Literal["P", "P+C", "C"]
+    zone: str
+    image: str
+    classified: bool = False
+    only: Optional[list[str]] = None  # restrict placement to these nodes (rarely right)
+    replicas: Optional[int] = Field(default=None, ge=1, le=64)
+    cpu: Optional[str] = Field(default=None, pattern=r"^\d+(\.\d+)?m?$")
+    memory: Optional[str] = Field(default=None, pattern=r"^\d+(Ki|Mi|Gi|Ti)$")
+    port: Optional[int] = Field(default=None, ge=1, le=65535)
+    level: Optional[int] = Field(default=None, ge=1, le=5)
+    dr_tier: Optional[str] = None
+
+
+class ServicesFile(Strict):
+    defaults: ServiceDefaults = Field(default_factory=ServiceDefaults)
+    services: list[ServiceSpec]
+
+
+# ---------------------------------------------------------------- zones.yaml
+class ZoneSpec(Strict):
+    name_zh: str
+    functions: list[str]
+
+
+class Flow(Strict):
+    from_: str = Field(alias="from")
+    to: str
+    port: int | Literal["service"]
+    why: str
+
+
+class HostPort(Strict):
+    port: int = Field(ge=1, le=65535)
+    proto: Literal["tcp", "udp"]
+    from_: Literal["management", "extranet", "any"] = Field(alias="from")
+    why: str
+
+
+class ZonesFile(Strict):
+    zones: dict[str, ZoneSpec]
+    flows: list[Flow]
+    host_firewall: list[HostPort]
+
+
+FILES: dict[str, type[Strict]] = {
+    "inventory.yaml": InventoryMeta,
+    "nodes.yaml": NodesFile,
+    "counties.yaml": CountiesFile,
+    "links.yaml": LinksFile,
+    "addressing.yaml": AddressingFile,
+    "dr.yaml": DrFile,
+    "services.yaml": ServicesFile,
+    "zones.yaml": ZonesFile,
+}
+"""Every file an inventory consists of, and its model. All are required (directly or via base)."""
+
+
+def parse_network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    return ipaddress.ip_network(text, strict=True)

@@ -1,0 +1,80 @@
+"""The Ansible inventory: hosts (cloud nodes, DR sites) and routers, grouped per city, role and DR tier."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from egovops.model.province import Node, Province
+from egovops.render.files import dump_yaml
+
+
+def host_vars(province: Province, node: Node) -> dict[str, Any]:
+    zones = province.zones
+    return {
+        "ansible_host": str(node.management.ipv4.ip),
+        "egov_name_zh": node.name_zh,
+        "egov_node_id": node.id,
+        "egov_kind": node.kind,
+        "egov_city": node.city,
+        "egov_mgmt_ipv4": str(node.management.ipv4),
+        "egov_mgmt_ipv6": str(node.management.ipv6),
+        "egov_ext_ipv4": str(node.address.ipv4),
+        "egov_ext_ipv6": str(node.address.ipv6),
+        "egov_gateway_ipv4": str(node.gateway.ipv4.ip),
+        "egov_gateway_ipv6": str(node.gateway.ipv6.ip),
+        "egov_services": [s.slug for s in province.services if node.slug in s.nodes],
+        "egov_standby_services": [s.slug for s in province.services if node.slug in s.standby],
+    }
+
+
+def group_vars(province: Province) -> dict[str, Any]:
+    s = province.supernets
+    return {
+        "egov_inventory": province.meta.name,
+        "egov_inventory_version": province.meta.version,
+        "egov_environment": province.meta.environment,
+        "egov_ntp_servers": list(province.noc.ntp),
+        "egov_syslog_servers": list(province.noc.syslog),
+        "egov_noc_ipv4": str(province.noc.controller.ipv4.ip),
+        "egov_noc_ipv6": str(province.noc.controller.ipv6.ip),
+        "egov_mgmt_prefixes": {"ipv4": str(s.management4), "ipv6": str(s.management6)},
+        "egov_extranet_prefixes": {
+            "ipv4": sorted(str(n) for n in (s.loopback4, s.p2p4, s.service4)),
+            "ipv6": sorted(str(n) for n in (s.loopback6, s.p2p6, s.service6)),
+        },
+        "egov_host_firewall": [
+            {"port": h.port, "proto": h.proto, "from": h.from_, "why": h.why} for h in province.zones.host_firewall
+        ],
+        "ansible_user": "root",
+        "ansible_python_interpreter": "/usr/bin/python3",
+    }
+
+
+def render(province: Province) -> dict[str, str]:
+    hosts = {n.slug: host_vars(province, n) for n in province.nodes}
+    children: dict[str, Any] = {}
+
+    def add(group: str, member: str) -> None:
+        children.setdefault(group, {"hosts": {}})["hosts"][member] = None
+
+    for n in province.nodes:
+        add(f"kind_{n.kind}", n.slug)
+        if n.city:
+            add(f"city_{n.city}", n.slug)
+    for rep in province.replications:
+        add(f"dr_{rep.tier}", rep.source)
+        add(f"dr_{rep.tier}", rep.target)
+    routers = {
+        r.name: {"ansible_host": str(r.management.ipv4.ip), "egov_role": r.role, "egov_city": r.city or "",
+                 "ansible_network_os": "frr" if province.meta.environment == "lab" else "huawei_vrp"}
+        for r in province.routers if r.is_ours
+    }
+    data = {"all": {
+        "vars": group_vars(province),
+        "children": {
+            "cloud_hosts": {"hosts": hosts},
+            "routers": {"hosts": routers},
+            **dict(sorted(children.items())),
+        },
+    }}
+    return {"hosts.yaml": dump_yaml(province, data)}

@@ -1,0 +1,53 @@
+"""One Pulumi stack config per node (``Pulumi.<stack>.yaml``): what the stack program deploys there."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from egovops.model.province import Node, Province
+from egovops.render.files import dump_yaml
+
+PROJECT = "egovops"
+
+
+def stack_config(province: Province, node: Node) -> dict[str, Any]:
+    tiers = {t.name: t for t in province.dr_tiers}
+    services = []
+    for s in province.services:
+        role = "active" if node.slug in s.nodes else "standby" if node.slug in s.standby else None
+        if role is None:
+            continue
+        services.append({
+            "slug": s.slug, "nameZh": s.name_zh, "nameEn": s.name_en, "zone": s.zone, "image": s.image,
+            "replicas": s.replicas if role == "active" else 1, "cpu": s.cpu, "memory": s.memory, "port": s.port,
+            "level": s.level, "drTier": s.dr_tier, "role": role,
+        })
+    reps = [
+        {"name": r.name, "source": r.source, "target": r.target, "tier": r.tier, "kind": r.kind,
+         "rpoSeconds": tiers[r.tier].rpo_seconds, "schedule": tiers[r.tier].schedule}
+        for r in province.replications if node.slug in (r.source, r.target)
+    ]
+    p = PROJECT
+    return {"config": {
+        f"{p}:inventory": province.meta.name,
+        f"{p}:inventoryVersion": province.meta.version,
+        f"{p}:environment": province.meta.environment,
+        f"{p}:node": node.slug,
+        f"{p}:nodeId": node.id,
+        f"{p}:kind": node.kind,
+        f"{p}:city": node.city,
+        f"{p}:nameZh": node.name_zh,
+        f"{p}:serviceCidrs": [str(node.service_v4), str(node.service_v6)],
+        f"{p}:extranetCidrs": sorted(str(n) for n in (province.supernets.loopback4, province.supernets.p2p4,
+                                                        province.supernets.service4, province.supernets.loopback6,
+                                                        province.supernets.p2p6, province.supernets.service6)),
+        f"{p}:managementCidrs": [str(province.supernets.management4), str(province.supernets.management6)],
+        f"{p}:services": services,
+        f"{p}:replications": reps,
+        f"{p}:zones": {k: {"nameZh": z.name_zh, "functions": list(z.functions)} for k, z in province.zones.zones.items()},
+        f"{p}:flows": [{"from": f.from_, "to": f.to, "port": f.port, "why": f.why} for f in province.zones.flows],
+    }}
+
+
+def render(province: Province) -> dict[str, str]:
+    return {f"Pulumi.{n.slug}.yaml": dump_yaml(province, stack_config(province, n)) for n in province.nodes}

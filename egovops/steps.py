@@ -1,0 +1,28 @@
+"""The foundation's deploy steps: validate the inventory, render the artefacts."""
+
+from __future__ import annotations
+
+from egovops.deploy import DeployContext, StepResult
+from egovops.model.load import load_inventory
+from egovops.model.problems import InventoryError
+from egovops.render import render_all, write_tree
+
+
+def validate(ctx: DeployContext) -> StepResult:
+    try:
+        ctx.province = load_inventory(ctx.inventory)
+    except InventoryError as exc:
+        return StepResult("failed", f"{len(exc.problems)} problem(s) in {ctx.inventory}",
+                          {"problems": [str(p) for p in exc.problems]})
+    p = ctx.province
+    return StepResult("ok", f"{len(p.cloud_nodes)} cloud nodes, {len(p.counties)} counties, "
+                            f"{len([r for r in p.routers if r.is_ours])} routers, {len(p.links)} links")
+
+
+def render(ctx: DeployContext) -> StepResult:
+    assert ctx.province is not None, "render runs after validate"
+    files = render_all(ctx.province)
+    counts = write_tree(files, ctx.out)
+    status = "changed" if counts["written"] or counts["removed"] else "ok"
+    return StepResult(status, f"{len(files)} files in {ctx.out} ({counts['written']} written, "
+                              f"{counts['unchanged']} unchanged)", counts)

@@ -1,0 +1,247 @@
+"""Hierarchy-aware configuration diff: from (running, intended) to the minimal command list.
+
+Why not a line diff: router configs are trees (``interface X`` owns its ``ip ospf area``,
+``router bgp`` owns ``address-family ipv4 unicast`` which owns ``network ...``). The same child
+line under two sections means two different things, order inside a section is the device's
+business, and a change must be sent inside the right section. So both configs are parsed into
+trees keyed by line text, compared per section as sets, and the result is turned into the command
+sequence a CLI expects: enter the section, remove what is gone (``no``/``undo``), add what is new,
+leave the section.
+
+Scope: only what the intended config manages is touched. Sections the device has but the intent
+does not know (e.g. ``interface mgmt0``, the management path this tool itself uses) are reported
+as unmanaged and never removed. Lines a vendor cannot show at run time (FRR 8.4 keeps ``hostname``
+and ``banner`` in vtysh, not in the daemons) are rendered into the config file but left out of
+the comparison.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Optional
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str
+    negate_prefix: str                 # "no " / "undo "
+    comment_prefixes: tuple[str, ...]  # lines ignored entirely
+    ignore: tuple[str, ...]            # regexes of lines ignored (banners, version stamps, exits)
+    header: str                        # regex: a line that opens a section even when it is empty
+    exit_for: tuple[tuple[str, str], ...]  # (header regex, exit command); first match wins
+    default_exit: str
+    keep_sections: str                 # regex: sections never removed whole (negate children instead)
+    unmanaged_if_unknown: str          # regex: top-level sections left alone when not in the intent
+
+    def exit_command(self, header: str) -> str:
+        for pat, cmd in self.exit_for:
+            if re.match(pat, header):
+                return cmd
+        return self.default_exit
+
+    def negate(self, line: str) -> str:
+        if line.startswith(self.negate_prefix):
+            return line[len(self.negate_prefix):]
+        return self.negate_prefix + line
+
+
+FRR = Dialect(
+    name="frr",
+    negate_prefix="no ",
+    comment_prefixes=("!",),
+    ignore=(r"^Building configuration", r"^Current configuration", r"^frr version", r"^frr defaults",
+            r"^end$", r"^exit$", r"^exit-address-family$", r"^exit-vrf$", r"^hostname ", r"^banner motd",
+            r"^service integrated-vtysh-config$"),
+    header=r"^(interface |router |route-map |line |bfd$|profile |peer |address-family |vrf |key chain |segment-routing)",
+    exit_for=((r"^address-family ", "exit-address-family"),),
+    default_exit="exit",
+    keep_sections=r"^(interface |line |bfd$)",
+    unmanaged_if_unknown=r"^interface ",
+)
+
+VRP = Dialect(
+    name="huawei_vrp",
+    negate_prefix="undo ",
+    comment_prefixes=("#", "!"),
+    ignore=(r"^return$", r"^quit$", r"^!Software Version", r"^!Last configuration", r"^\s*$"),
+    header=r"^(interface |ospf |ospfv3 |bgp |ipv4-family |ipv6-family |area |acl |aaa$|user-interface |bfd|"
+           r"route-policy |ip ip-prefix |ip ipv6-prefix )",
+    exit_for=(),
+    default_exit="quit",
+    keep_sections=r"^(interface |aaa$|user-interface |bfd$)",
+    unmanaged_if_unknown=r"^interface (MEth|Meth|NULL)",
+)
+
+DIALECTS = {"frr": FRR, "huawei_vrp": VRP}
+
+
+@dataclass
+class Node:
+    line: str
+    children: dict[str, "Node"] = field(default_factory=dict)
+    section: bool = False
+
+
+def _indent(raw: str) -> int:
+    return len(raw) - len(raw.lstrip(" "))
+
+
+def parse(text: str, dialect: Dialect) -> Node:
+    """Parse a config into a tree. Indentation nests; dialect headers open sections even when empty."""
+    root = Node("", section=True)
+    stack: list[tuple[int, Node]] = [(-1, root)]
+    ignore = [re.compile(p) for p in dialect.ignore]
+    header = re.compile(dialect.header)
+    for raw in text.splitlines():
+        raw = raw.rstrip()
+        line = raw.strip()
+        if not line or any(line.startswith(c) for c in dialect.comment_prefixes):
+            continue
+        if any(p.match(line) for p in ignore):
+            continue
+        ind = _indent(raw)
+        while stack and stack[-1][0] >= ind:
+            stack.pop()
+        parent = stack[-1][1]
+        node = parent.children.get(line)
+        if node is None:
+            node = Node(line)
+            parent.children[line] = node
+        if header.match(line):
+            node.section = True
+        parent.section = True
+        stack.append((ind, node))
+    return root
+
+
+@dataclass(frozen=True)
+class Change:
+    op: str                    # "+" add, "-" remove
+    path: tuple[str, ...]      # enclosing section headers, outermost first
+    line: str                  # the line (for a whole-section change: its header)
+    section: bool = False      # the line is a section (added with all its children / removed whole)
+
+    def as_dict(self) -> dict:
+        return {"op": self.op, "path": list(self.path), "line": self.line, "section": self.section}
+
+
+@dataclass
+class ConfigDiff:
+    changes: list[Change]
+    unmanaged: list[str]
+
+    @property
+    def empty(self) -> bool:
+        return not self.changes
+
+    def as_dict(self) -> dict:
+        return {"changes": [c.as_dict() for c in self.changes], "unmanaged": self.unmanaged}
+
+
+def _walk(run: Node, want: Node, path: tuple[str, ...], dialect: Dialect, out: list[Change],
+          unmanaged: list[str]) -> None:
+    keep = re.compile(dialect.keep_sections)
+    unknown = re.compile(dialect.unmanaged_if_unknown)
+    # removals first: a value that changes (ospf area 0 -> 10) must be removed before it is re-set
+    for line, node in run.children.items():
+        if line in want.children:
+            continue
+        if not path and node.section and unknown.match(line):
+            unmanaged.append(line)
+            continue
+        if node.section and node.children and keep.match(line):
+            _walk(node, Node(line, section=True), path + (line,), dialect, out, unmanaged)
+        elif node.section and keep.match(line):
+            continue                     # an empty kept section (e.g. a bare interface): nothing to undo
+        else:
+            out.append(Change("-", path, line, node.section))
+    for line, node in want.children.items():
+        have = run.children.get(line)
+        if have is None:
+            out.append(Change("+", path, line, node.section and bool(node.children)))
+        elif node.children or have.children:
+            _walk(have, node, path + (line,), dialect, out, unmanaged)
+
+
+def diff(running: str, intended: str, dialect: Dialect) -> ConfigDiff:
+    """The changes that turn ``running`` into ``intended`` (within the intended config's scope)."""
+    out: list[Change] = []
+    unmanaged: list[str] = []
+    _walk(parse(running, dialect), parse(intended, dialect), (), dialect, out, unmanaged)
+    return ConfigDiff(out, unmanaged)
+
+
+def _subtree(node: Node, dialect: Dialect) -> list[str]:
+    cmds: list[str] = []
+    for line, child in node.children.items():
+        cmds.append(line)
+        if child.children:
+            cmds += _subtree(child, dialect)
+            cmds.append(dialect.exit_command(line))
+    return cmds
+
+
+def commands(d: ConfigDiff, intended: str, dialect: Dialect) -> list[str]:
+    """The CLI command sequence (config mode) that applies ``d``: enter sections, undo, add, leave."""
+    tree = parse(intended, dialect)
+    cmds: list[str] = []
+    current: tuple[str, ...] = ()
+
+    def go(path: tuple[str, ...]) -> None:
+        nonlocal current
+        common = 0
+        while common < min(len(current), len(path)) and current[common] == path[common]:
+            common += 1
+        for h in reversed(current[common:]):
+            cmds.append(dialect.exit_command(h))
+        for h in path[common:]:
+            cmds.append(h)
+        current = path
+
+    for c in d.changes:
+        go(c.path)
+        if c.op == "-":
+            cmds.append(dialect.negate(c.line))
+        else:
+            cmds.append(c.line)
+            if c.section:
+                node = tree
+                for h in c.path + (c.line,):
+                    node = node.children[h]
+                cmds += _subtree(node, dialect)
+                cmds.append(dialect.exit_command(c.line))
+    go(())
+    return cmds
+
+
+def render_diff(d: ConfigDiff, intended: Optional[str] = None, dialect: Optional[Dialect] = None) -> list[str]:
+    """Human-readable hierarchical diff lines (``+``/``-`` with the section path as context)."""
+    lines: list[str] = []
+    last: tuple[str, ...] = ()
+    for c in d.changes:
+        if c.path != last:
+            for depth, h in enumerate(c.path):
+                if depth >= len(last) or last[depth] != h or lines == []:
+                    lines.append("  " + " " * depth + h)
+            last = c.path
+        lines.append(f"{c.op} " + " " * len(c.path) + c.line + (" {...}" if c.section else ""))
+    return lines
+
+
+def summary(d: ConfigDiff) -> dict[str, int]:
+    return {"add": sum(c.op == "+" for c in d.changes), "remove": sum(c.op == "-" for c in d.changes)}
+
+
+def lines_of(text: str, dialect: Dialect) -> Iterable[str]:
+    """Flattened ``path > line`` strings of a config (for equality checks independent of order)."""
+    def rec(node: Node, path: tuple[str, ...]):
+        for line, child in node.children.items():
+            yield " > ".join(path + (line,))
+            yield from rec(child, path + (line,))
+    return rec(parse(text, dialect), ())
+
+
+def equivalent(a: str, b: str, dialect: Dialect) -> bool:
+    """Same configuration up to ordering and ignored lines (used to prove a rollback restored ``before``)."""
+    return sorted(lines_of(a, dialect)) == sorted(lines_of(b, dialect))

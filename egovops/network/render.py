@@ -1,0 +1,174 @@
+"""Render router intents into vendor configurations (FRR for the lab, Huawei VRP8 for production).
+
+Why a thin Python layer in front of Jinja2: the templates stay declarative (one line of config per
+line of template) while everything that needs arithmetic — netmasks and wildcards for VRP, dotted
+OSPF area ids, which interfaces carry BFD, which prefixes BGP originates — is computed once here and
+unit-tested. Input is the vendor-neutral intent from :func:`egovops.render.intents.intent` (the
+same dict that ``inventory render`` writes to ``intents/<router>.json``), never the inventory YAML.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+import jinja2
+
+from egovops.model.province import Province, matches
+from egovops.render.intents import intent as build_intent
+
+VENDORS = ("frr", "huawei_vrp")
+TEMPLATES = Path(__file__).parent / "templates"
+
+# Level-3 (等保三级) access-control settings for network devices. They are policy, not topology, so
+# they live here rather than in the inventory; a province that needs other values changes them here
+# (and the golden files show the effect in review).
+SECURITY = {
+    "banner": "Authorised use only. Anhui e-government extranet device; all sessions are logged.",
+    "idle_timeout_minutes": 5,    # FRR prints exec-timeout only when not its default (10)
+    "lockout_retries": 5,          # failed logins within retry_interval before the account is blocked
+    "lockout_interval_minutes": 5,
+    "lockout_block_minutes": 15,
+}
+
+# Fast-failure detection on backbone/county links: 100 ms x 3 = 300 ms, SPF throttled to start
+# at once — together they give sub-second reconvergence when one plane is cut.
+BFD = {"profile": "backbone", "interval_ms": 100, "multiplier": 3}
+SPF = {"delay_ms": 0, "hold_ms": 50, "max_hold_ms": 1000}
+
+
+class RenderError(ValueError):
+    """An intent cannot be rendered (names the router and the field)."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    router: str
+    vendor: str
+    text: str
+
+
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=jinja2.StrictUndefined,
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, autoescape=False)
+
+
+def dotted_area(area: int) -> str:
+    return str(ipaddress.IPv4Address(int(area)))
+
+
+def _v4(cidr: str) -> dict[str, str]:
+    iface = ipaddress.IPv4Interface(cidr)
+    return {"cidr": cidr, "ip": str(iface.ip), "mask": str(iface.netmask), "len": str(iface.network.prefixlen),
+            "network": str(iface.network.network_address), "wildcard": str(iface.network.hostmask)}
+
+
+def _v6(cidr: str) -> dict[str, str]:
+    iface = ipaddress.IPv6Interface(cidr)
+    return {"cidr": cidr, "ip": str(iface.ip), "len": str(iface.network.prefixlen),
+            "network": str(iface.network.network_address)}
+
+
+def vrp_ports(interfaces: Iterable[dict[str, Any]]) -> dict[str, str]:
+    """Map intent interface names to VRP port names.
+
+    The inventory models links, not line cards, so ports are allocated deterministically: WAN
+    links (backbone/uplink/county) on slot 0/0 and access LANs on 0/1, in name order. The intent
+    name is kept as the port description, so an engineer can map a port back to its link.
+    """
+    out: dict[str, str] = {}
+    wan = sorted(i["name"] for i in interfaces if i["kind"] != "access")
+    lan = sorted(i["name"] for i in interfaces if i["kind"] == "access")
+    for n, name in enumerate(wan, start=1):
+        out[name] = f"GigabitEthernet0/0/{n}"
+    for n, name in enumerate(lan, start=1):
+        out[name] = f"GigabitEthernet0/1/{n}"
+    return out
+
+
+def context(it: dict[str, Any]) -> dict[str, Any]:
+    """Template context for one router intent: the intent plus derived values (see module doc)."""
+    for key in ("name", "role", "router_id", "loopback", "interfaces", "noc", "ospf", "asn"):
+        if key not in it:
+            raise RenderError(f"intent of {it.get('name', '?')!r} has no {key!r}")
+    ports = vrp_ports(it["interfaces"])
+    ifaces = []
+    for i in it["interfaces"]:
+        ospf = i.get("ospf_area") is not None and it["role"] != "external"
+        ifaces.append({**i, "v4": _v4(i["ipv4"]), "v6": _v6(i["ipv6"]), "ospf": ospf,
+                       "area_dotted": dotted_area(i["ospf_area"]) if ospf else None,
+                       "port": ports[i["name"]],
+                       "bfd": bool(i.get("bfd")) and bool(it["ospf"].get("bfd", True)) and ospf,
+                       "description": f"{i['kind']}{' ' + i['plane'] if i.get('plane') else ''} to "
+                                      f"{i['peer']} {i['peer_interface']}"})
+    mgmt = it["noc"]["management"]
+    bgp = it.get("bgp") or []
+    originate4: list[str] = []
+    originate6: list[str] = []
+    if bgp:
+        if it["role"] == "external":
+            originate4 = [str(ipaddress.IPv4Interface(it["loopback"]["ipv4"]).network)]
+            originate6 = [str(ipaddress.IPv6Interface(it["loopback"]["ipv6"]).network)]
+        else:
+            originate4 = list(it["aggregates"]["ipv4"])
+            originate6 = list(it["aggregates"]["ipv6"])
+    return {
+        "r": it,
+        "igp": it["role"] != "external",
+        "lo4": _v4(it["loopback"]["ipv4"]),
+        "lo6": _v6(it["loopback"]["ipv6"]),
+        "loopback_area": dotted_area(it.get("loopback_area") or 0),
+        "loopback_area_int": int(it.get("loopback_area") or 0),
+        "interfaces": ifaces,
+        "any_bfd": any(i["bfd"] for i in ifaces),
+        "areas": sorted({i["area_dotted"] for i in ifaces if i["ospf"]} | {dotted_area(it.get("loopback_area") or 0)},
+                        key=lambda a: int(ipaddress.IPv4Address(a))),
+        "bgp": bgp,
+        "originate4": [_v4(p) for p in originate4],
+        "originate6": [_v6(p) for p in originate6],
+        # the provincial core redistributes what it learns from the national node into the IGP,
+        # so every router (and the NOC) reaches the national extranet through it.
+        "redistribute_bgp": bool(bgp) and it["role"] != "external",
+        "mgmt4": _v4(mgmt["ipv4"]),
+        "mgmt6": _v6(mgmt["ipv6"]),
+        "ntp4": [a for a in it["noc"]["ntp"] if ":" not in a],
+        "ntp6": [a for a in it["noc"]["ntp"] if ":" in a],
+        "syslog4": [a for a in it["noc"]["syslog"] if ":" not in a],
+        "syslog6": [a for a in it["noc"]["syslog"] if ":" in a],
+        "sec": SECURITY,
+        "bfdp": BFD,
+        "spf": SPF,
+    }
+
+
+def render_intent(it: dict[str, Any], vendor: str) -> str:
+    """Render one intent for one vendor; raises :class:`RenderError` on unknown vendor or bad intent."""
+    if vendor not in VENDORS:
+        raise RenderError(f"unknown vendor {vendor!r} (choose from {', '.join(VENDORS)})")
+    try:
+        return _env().get_template(f"{vendor}/router.j2").render(**context(it))
+    except jinja2.UndefinedError as exc:
+        raise RenderError(f"intent of {it.get('name', '?')!r}: {exc}") from None
+
+
+def load_intent_file(path: Path) -> dict[str, Any]:
+    data = json.loads(Path(path).read_text())
+    data.pop("_generated", None)
+    return data
+
+
+def intents(province: Province, limit: Optional[str] = None) -> list[dict[str, Any]]:
+    """Intents of the routers selected by ``limit`` (external stand-ins included: the lab pushes them too)."""
+    return [build_intent(province, r) for r in province.routers if matches(province, r.name, limit)]
+
+
+def render_province(province: Province, vendor: str, limit: Optional[str] = None) -> list[Rendered]:
+    return [Rendered(it["name"], vendor, render_intent(it, vendor)) for it in intents(province, limit)]
+
+
+def file_name(router: str, vendor: str) -> str:
+    return f"{router}.{'conf' if vendor == 'frr' else 'cfg'}"

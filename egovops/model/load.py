@@ -51,17 +51,27 @@ def _resolve_files(root: Path, col: _Collector) -> dict[str, Path]:
     """Map each inventory file name to the folder that provides it (own folder first, then bases)."""
     found: dict[str, Path] = {}
     chain: list[Path] = []
+    referrer: YamlSource | None = None  # the inventory.yaml whose base: led to ``folder``
+
+    def at_base(message: str, hint: str, kind: str) -> None:
+        """Report a base problem in the inventory.yaml that wrote the offending ``base:``."""
+        assert referrer is not None
+        col.problems.append(Problem(col.rel(referrer.path), "base", message, hint, referrer.line_of(("base",)), kind))
+
     folder = root
     while True:
         folder = folder.resolve()
         if folder in chain:
-            col.problems.append(Problem(col.rel(folder / "inventory.yaml"), "base", "base chain loops back on itself",
-                                        "point base at a different inventory folder", kind="base"))
+            at_base("base chain loops back on itself", "point base at a different inventory folder", "base")
             break
         chain.append(folder)
         if not folder.is_dir():
-            col.problems.append(Problem(col.rel(folder), "", "inventory folder not found",
-                                        "pass --inventory with a folder holding inventory.yaml", kind="missing-file"))
+            if referrer is None:
+                col.problems.append(Problem(col.rel(folder), "", "inventory folder not found",
+                                            "pass --inventory with a folder holding inventory.yaml", kind="missing-file"))
+            else:
+                at_base(f"base inventory folder {folder} not found", "base is a folder path relative to this file's folder",
+                        "missing-file")
             break
         for fname in schema.FILES:
             if fname not in found and (folder / fname).is_file():
@@ -70,12 +80,13 @@ def _resolve_files(root: Path, col: _Collector) -> dict[str, Path]:
         if not meta_path.is_file():
             break
         try:
-            meta = read_yaml(meta_path).data or {}
+            referrer = read_yaml(meta_path)
         except YamlSyntaxError:
             break  # reported when the file is parsed below
+        meta = referrer.data
         base = meta.get("base") if isinstance(meta, dict) else None
-        if not base:
-            break
+        if not base or not isinstance(base, str):
+            break  # a non-string base is reported by the schema check of inventory.yaml
         folder = folder / base
     # inventory.yaml always comes from the root folder itself
     if (root / "inventory.yaml").is_file():
@@ -106,20 +117,35 @@ def _parse(col: _Collector, files: dict[str, Path]) -> dict[str, Any]:
         except ValidationError as exc:
             for err in exc.errors():
                 keys = tuple(k for k in err["loc"] if not (isinstance(k, str) and k.startswith("function-")))
-                kind, hint = "invalid", ""
+                kind, hint = _kind_and_hint(err, fname, keys)
                 if err["type"] == "extra_forbidden":
-                    kind, hint = "unknown-key", f"unknown key {keys[-1]!r}: check the spelling against README"
                     msg = f"unknown key {keys[-1]!r}"
                 elif err["type"] == "missing":
-                    kind, msg = "missing-key", f"required key {keys[-1]!r} is missing"
-                    if fname == "addressing.yaml" and keys and keys[0] == "ipv6":
-                        hint = "the extranet is dual stack: every node needs IPv6 supernets"
+                    msg = f"required key {keys[-1]!r} is missing"
                 else:
                     msg = err["msg"].removeprefix("Value error, ")
-                    if "bandwidth" in msg:
-                        kind = "bandwidth"
                 col.add(fname, keys, msg, hint, kind)
     return parsed
+
+
+def _kind_and_hint(err: Any, fname: str, keys: tuple[Any, ...]) -> tuple[str, str]:
+    """Classify a schema error and say how to fix it: every problem carries a hint."""
+    etype, msg, last = err["type"], err["msg"], (keys[-1] if keys else "")
+    if etype == "extra_forbidden":
+        return "unknown-key", f"unknown key {last!r}: check the spelling against README (Inventory format)"
+    if etype == "missing":
+        if fname == "addressing.yaml" and keys and keys[0] == "ipv6":
+            return "missing-key", "the extranet is dual stack: every node needs IPv6 supernets"
+        return "missing-key", f"add {last!r} here (README, Inventory format, lists the keys of {fname})"
+    if "bandwidth" in msg:
+        return "bandwidth", "write a number and Kbps, Mbps or Gbps, e.g. '1Gbps' or '100Mbps'"
+    if "duration" in msg:
+        return "duration", "write a number and s, m, h or d, e.g. '15m' or '24h'"
+    if etype == "literal_error":
+        return "choice", "use one of the listed values"
+    if etype.endswith("_type") or etype.endswith("_parsing"):
+        return "type", f"{msg.lower()}; see README (Inventory format) for {fname}"
+    return "invalid", f"{msg[0].lower() + msg[1:] if msg else 'fix the value'}; see README (Inventory format)"
 
 
 def _networks(col: _Collector, a: schema.AddressingFile, env: str) -> plan.Supernets | None:
@@ -200,13 +226,18 @@ def _check_nodes(col: _Collector, nf: schema.NodesFile) -> None:
                 "the 1 of 1+16+N: one node with kind: provincial", "topology")
     city_slugs = {n.slug for n in nodes if n.kind == "city"}
     for i, n in enumerate(nodes):
+        longest = f"lan-{n.slug}"  # the longest router interface named after the node
+        if len(longest) > MAX_IFNAME:
+            col.add("nodes.yaml", ("nodes", i, "slug"),
+                    f"node slug {n.slug!r} is too long: interface {longest!r} exceeds {MAX_IFNAME} characters",
+                    f"use at most {MAX_IFNAME - 4} characters", "name-length")
         if n.kind == "city" and n.city not in (None, n.slug):
             col.add("nodes.yaml", ("nodes", i, "city"), "a city node stands in its own city",
                     "drop the city: key from city nodes", "topology")
         if n.kind != "city" and n.city is not None and n.city not in city_slugs:
             col.add("nodes.yaml", ("nodes", i, "city"), f"unknown city {n.city!r}",
                     f"one of: {', '.join(sorted(city_slugs))}", "unknown-ref")
-        if n.kind == "city" and n.id >= plan.HOST_SITE:
+        if n.kind == "city" and not 1 <= n.id < plan.HOST_SITE:  # site 0 is the provincial core's
             col.add("nodes.yaml", ("nodes", i, "id"), f"city node id {n.id} is beyond the plan's {plan.HOST_SITE - 1} sites",
                     "city ids are 1..30", "capacity")
 
@@ -293,9 +324,11 @@ def _build(col: _Collector, root: Path, p: dict[str, Any]) -> Province | None:
         if r.source == r.target:
             col.add("dr.yaml", ("provincial", kind), "DR source and target are the same node", "replicate to a DR site", "self-pair")
         if r.source in node_by_slug and node_by_slug[r.source].kind != "provincial":
-            col.add("dr.yaml", ("provincial", kind, "source"), f"{r.source!r} is not the provincial node", "", "dr")
+            col.add("dr.yaml", ("provincial", kind, "source"), f"{r.source!r} is not the provincial node",
+                    "provincial DR replicates from the node with kind: provincial", "dr")
         if r.target in node_by_slug and node_by_slug[r.target].kind != "dr":
-            col.add("dr.yaml", ("provincial", kind, "target"), f"{r.target!r} is not a DR site (kind: dr)", "", "dr")
+            col.add("dr.yaml", ("provincial", kind, "target"), f"{r.target!r} is not a DR site (kind: dr)",
+                    "replicate to a node with kind: dr in nodes.yaml", "dr")
         if r.tier not in tiers:
             col.add("dr.yaml", ("provincial", kind, "tier"), f"unknown DR tier {r.tier!r}", f"one of: {', '.join(sorted(tiers))}", "unknown-ref")
     paired: dict[str, int] = {}
@@ -337,11 +370,13 @@ def _build(col: _Collector, root: Path, p: dict[str, Any]) -> Province | None:
                     "pin a version tag or digest, never latest", "image")
         level = s.level or sf.defaults.level
         if level < 3:
-            col.add("services.yaml", ("services", i, "level"), f"protection level {level} is below 3",
+            where = ("services", i, "level") if s.level is not None else ("defaults", "level")
+            col.add("services.yaml", where, f"protection level {level} is below 3",
                     "core platform systems are protected at 等保 level 3 or higher", "level")
         tier = s.dr_tier or sf.defaults.dr_tier
         if tier not in tiers:
-            col.add("services.yaml", ("services", i, "dr_tier"), f"unknown DR tier {tier!r}", f"one of: {', '.join(sorted(tiers))}", "unknown-ref")
+            where = ("services", i, "dr_tier") if s.dr_tier is not None else ("defaults", "dr_tier")
+            col.add("services.yaml", where, f"unknown DR tier {tier!r}", f"one of: {', '.join(sorted(tiers))}", "unknown-ref")
         if s.only is not None:
             for j, n in enumerate(s.only):
                 if n not in node_by_slug:
@@ -367,7 +402,13 @@ def _build(col: _Collector, root: Path, p: dict[str, Any]) -> Province | None:
     try:
         return _resolve(meta, root, nf, cf, lf, af, df, sf, zf, nets)
     except plan.PlanCapacityError as exc:
-        col.add("addressing.yaml", (), f"the address plan does not fit: {exc}", "enlarge the supernet", "capacity")
+        keys: tuple[Any, ...] = ()
+        for fam, version in (("ipv4", 4), ("ipv6", 6)):
+            for purpose, net in nets.by_family(version).items():
+                if str(net) in str(exc):
+                    keys = (fam, purpose)
+        col.add("addressing.yaml", keys, f"the address plan does not fit: {exc}",
+                "enlarge the supernet (shorter prefix length)", "capacity")
         return None
 
 

@@ -17,6 +17,10 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
+        try:
+            hash(key)
+        except TypeError:
+            continue  # an unhashable key: construct_mapping below reports it with its mark
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r} (first at line {seen[key] + 1})", key_node.start_mark
@@ -65,7 +69,16 @@ class YamlSyntaxError(Exception):
 
 
 def read_yaml(path: Path) -> YamlSource:
-    text = path.read_text(encoding="utf-8")
+    """Parse ``path``; every way a file can fail to be YAML becomes a :class:`YamlSyntaxError`.
+
+    Undecodable bytes and reader errors (control characters) are not ``MarkedYAMLError``; they
+    must still be reported as a problem of that file, never crash the loader.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise YamlSyntaxError(path, line, f"not UTF-8 text: {exc.reason}") from None
     try:
         root = yaml.compose(text, Loader=_UniqueKeyLoader)
         data = yaml.load(text, Loader=_UniqueKeyLoader)
@@ -73,6 +86,14 @@ def read_yaml(path: Path) -> YamlSource:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         raise YamlSyntaxError(path, line, f"{exc.problem or exc}".strip()) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "mark", None)
+        line = None
+        if isinstance(exc, yaml.reader.ReaderError):
+            line = text[: exc.position].count("\n") + 1
+        elif mark is not None:
+            line = mark.line + 1
+        raise YamlSyntaxError(path, line, str(exc).strip()) from None
     return YamlSource(path=path, data=data, root=root)
 
 

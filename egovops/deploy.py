@@ -39,6 +39,7 @@ class DeployContext:
 STEPS: dict[str, str] = {
     "validate": "egovops.steps:validate",
     "render": "egovops.steps:render",
+    "lab-up": "egovops.lab.step:run",
 }
 
 

@@ -16,6 +16,7 @@ from egovops import __version__
 GROUPS = {
     "inventory": "egovops.cli.inventory:inventory_group",
     "deploy": "egovops.cli.deploy:deploy",
+    "lab": "egovops.cli.lab:lab_group",
 }
 
 

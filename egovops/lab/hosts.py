@@ -1,0 +1,164 @@
+"""Lab hosts: one systemd-nspawn Debian host per cloud node / DR site, in the node's namespace.
+
+Each host boots (``systemd-nspawn -b``) from a copy-on-write overlay of the shared cached rootfs
+(lower, read-only) with a per-host upper dir under ``.lab/<name>/hosts/<slug>/``: whatever a role
+changes in a host's /etc lands in its upper dir, never in the machine's /etc nor in the cache.
+Before boot the lab writes hostname, /etc/hosts (the node's own names, so Ansible fact gathering
+does not wait on DNS), resolv.conf (no resolver in the lab: fail fast), a machine-id, an ed25519
+host key and root's authorized key (root logs in by key only). The host's network is the
+namespace the fabric built: ``ext0`` on the service LAN toward its router, ``mgmt0`` on the
+management network, default routes via the node's gateway.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from egovops.lab import procs, rootfs, secrets
+from egovops.lab.paths import lab_dir, ns_name
+from egovops.lab.routers import ssh_banner
+from egovops.lab.sh import LabError, run
+from egovops.model.province import Province
+
+BOOT_TIMEOUT = 60.0
+
+
+def hosts_dir(province: Province) -> Path:
+    return lab_dir(province) / "hosts"
+
+
+def host_dir(province: Province, slug: str) -> Path:
+    return hosts_dir(province) / slug
+
+
+def merged(province: Province, slug: str) -> Path:
+    return host_dir(province, slug) / "merged"
+
+
+def mounted(path: Path) -> bool:
+    target = str(path)
+    with open("/proc/mounts") as f:
+        return any(line.split()[1] == target for line in f)
+
+
+def lab_mounts(province: Province) -> list[str]:
+    """Mount points under this lab's folder (overlays of hosts), from /proc/mounts."""
+    base = str(lab_dir(province)) + "/"
+    with open("/proc/mounts") as f:
+        return [line.split()[1] for line in f if line.split()[1].startswith(base)]
+
+
+def _mount_overlay(province: Province, slug: str, lower: Path) -> Path:
+    d = host_dir(province, slug)
+    m = d / "merged"
+    if mounted(m):
+        return m
+    for sub in ("upper", "work", "merged"):
+        (d / sub).mkdir(parents=True, exist_ok=True)
+    run(["mount", "-t", "overlay", f"egovops-{ns_name(province, slug)}", "-o",
+         f"lowerdir={lower},upperdir={d / 'upper'},workdir={d / 'work'}", str(m)], timeout=30)
+    return m
+
+
+def _personalise(province: Province, slug: str, root: Path) -> None:
+    node = province.node(slug)
+    etc = root / "etc"
+    (etc / "hostname").write_text(slug + "\n")
+    (etc / "hosts").write_text(
+        f"127.0.0.1\tlocalhost\n127.0.1.1\t{slug}\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+        f"{node.management.ipv4.ip}\t{slug}\n{node.management.ipv6.ip}\t{slug}\n"
+        f"{node.address.ipv4.ip}\t{slug}-ext\n{node.address.ipv6.ip}\t{slug}-ext\n")
+    resolv = etc / "resolv.conf"
+    if resolv.is_symlink() or resolv.exists():
+        resolv.unlink()
+    resolv.write_text("# the lab has no DNS resolver: names come from /etc/hosts; lookups fail fast\n"
+                      "options timeout:1 attempts:1\n")
+    mid = hashlib.sha256(f"{province.meta.name}/{slug}".encode()).hexdigest()[:32]
+    (etc / "machine-id").write_text(mid + "\n")
+    key = etc / "ssh/ssh_host_ed25519_key"
+    if not key.exists():
+        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"root@{slug}", "-f", str(key)])
+    (etc / "ssh/sshd_config.d").mkdir(exist_ok=True)
+    (etc / "ssh/sshd_config.d/00-egovops-lab.conf").write_text(
+        "# egovops lab: root by key only; the lab's host key\n"
+        "HostKey /etc/ssh/ssh_host_ed25519_key\nPermitRootLogin prohibit-password\n"
+        "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUseDNS no\n")
+    ssh = root / "root/.ssh"
+    ssh.mkdir(mode=0o700, exist_ok=True)
+    os.chmod(ssh, 0o700)
+    (ssh / "authorized_keys").write_text(secrets.public_key(province) + "\n")
+    os.chmod(ssh / "authorized_keys", 0o600)
+
+
+def nspawn_pid(province: Province, slug: str) -> int | None:
+    return procs.pid_if_ours(host_dir(province, slug) / "nspawn.pid", str(merged(province, slug)))
+
+
+def _boot(province: Province, slug: str, root: Path) -> int:
+    d = host_dir(province, slug)
+    ns = ns_name(province, slug)
+    log = open(d / "console.log", "ab")
+    cmd = ["systemd-nspawn", "-q", "-b", "-D", str(root), "--register=no", "--keep-unit",
+           f"--network-namespace-path=/run/netns/{ns}", "-M", ns, f"--hostname={slug}",
+           "--resolv-conf=off", "--timezone=off", "--link-journal=no", "--console=read-only"]
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+    log.close()
+    (d / "nspawn.pid").write_text(f"{p.pid}\n")
+    return p.pid
+
+
+def start(province: Province, slugs: list[str], progress=lambda m: None, workers: int = 4) -> None:
+    """Boot the hosts (idempotent: a running host is left alone) and wait until each answers SSH."""
+    if not slugs:
+        return
+    lower = rootfs.ensure(progress)
+    todo = [s for s in slugs if not nspawn_pid(province, s)]
+
+    def prep(slug: str) -> None:
+        m = _mount_overlay(province, slug, lower)
+        _personalise(province, slug, m)
+        _boot(province, slug, m)
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(prep, todo))
+    progress(f"hosts: {len(todo)} booting ({len(slugs) - len(todo)} already running)")
+    deadline = time.monotonic() + BOOT_TIMEOUT
+    waiting = set(slugs)
+    while waiting and time.monotonic() < deadline:
+        for slug in sorted(waiting):
+            if not nspawn_pid(province, slug):
+                tail = (host_dir(province, slug) / "console.log").read_text(errors="replace")[-800:]
+                raise LabError(f"host {slug}: systemd-nspawn exited during boot; console:\n{tail}")
+            if ssh_banner(str(province.node(slug).management.ipv4.ip), timeout=0.5):
+                waiting.discard(slug)
+        if waiting:
+            time.sleep(0.2)
+    if waiting:
+        raise LabError(f"hosts not answering SSH after {BOOT_TIMEOUT:.0f}s: {', '.join(sorted(waiting))}")
+    progress(f"hosts: {len(slugs)}/{len(slugs)} up (SSH answers)")
+
+
+def stop_all(province: Province) -> dict[str, int]:
+    """Stop every host of this lab (by PID file, in parallel), unmount and delete their overlays."""
+    base = hosts_dir(province)
+    slugs = sorted(p.name for p in base.iterdir()) if base.exists() else []
+    pids = [p for p in (procs.pid_if_ours(base / s / "nspawn.pid", str(base / s / "merged")) for s in slugs) if p]
+    procs.stop(pids, grace=8.0)
+    unmounted = 0
+    for m in lab_mounts(province):
+        r = run(["umount", m], check=False, timeout=30)
+        if r.returncode != 0:
+            run(["umount", "-l", m], check=False, timeout=30)
+        unmounted += 1
+    left = lab_mounts(province)
+    if left:
+        raise LabError(f"still mounted after umount: {', '.join(left)}")
+    for s in slugs:
+        shutil.rmtree(base / s, ignore_errors=True)
+    return {"hosts": len(pids), "mounts": unmounted}

@@ -1,0 +1,257 @@
+"""Lab lifecycle: up (idempotent, resumable), down (leaves nothing), state and status.
+
+Serialisation: ``lab up`` and ``lab down`` hold an exclusive flock on ``.lab/<name>.lock``, so two
+concurrent calls for the same lab run one after the other. The state file
+(``.lab/<name>/state.json``) records what was asked for and what is up; it is written before the
+parts are built (so a ``down`` after an interrupted ``up`` knows the lab), but ``down`` does not
+trust it: it removes every namespace, mount, pathspace and process carrying the lab's prefix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator, Optional
+
+from egovops.lab import fabric, hosts, procs, routers, secrets
+from egovops.lab.paths import bridge_name, lab_dir, lab_root, lock_path, ns_name, prefix, secrets_dir
+from egovops.lab.sh import LabError
+from egovops.model.province import Province, matches
+
+Progress = Callable[[str], None]
+LOCK_TIMEOUT = 900.0
+
+
+@dataclass
+class DeviceState:
+    """One router or host of a running lab, as other capabilities need it."""
+
+    name: str
+    kind: str                 # "router" | "host"
+    role: str                 # router role or node kind
+    netns: str
+    mgmt_ipv4: str
+    mgmt_ipv6: str
+    up: bool                  # its processes (FRR + sshd, or the nspawn host) are running
+    ssh_ipv4: Optional[bool] = None   # filled by status(): SSH answers on the management v4 address
+    ssh_ipv6: Optional[bool] = None
+
+
+@dataclass
+class LabState:
+    name: str
+    prefix: str
+    inventory: str
+    counties: bool
+    limit: Optional[str]
+    complete: bool            # the last `lab up` finished
+    bridge: str
+    controller_ipv4: str
+    controller_ipv6: str
+    secrets: str
+    routers: list[DeviceState] = field(default_factory=list)
+    hosts: list[DeviceState] = field(default_factory=list)
+
+    @property
+    def devices(self) -> list[DeviceState]:
+        return self.routers + self.hosts
+
+    @property
+    def all_up(self) -> bool:
+        return self.complete and all(d.up for d in self.devices)
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["all_up"] = self.all_up
+        return d
+
+
+def state_file(province: Province) -> Path:
+    return lab_dir(province) / "state.json"
+
+
+@contextlib.contextmanager
+def locked(province: Province, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+    """Hold the lab's exclusive flock (bounded wait: a stuck holder is reported, not waited on forever)."""
+    lab_root().mkdir(parents=True, exist_ok=True)
+    with open(lock_path(province), "w") as f:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise LabError(f"another `lab up/down` of {province.meta.name} holds {lock_path(province)} for over {timeout:.0f}s")
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def select(province: Province, counties: bool = False, limit: Optional[str] = None) -> tuple[list[str], list[str]]:
+    """(routers, hosts) a lab up brings: the core, the national stand-in and the provincial + DR hosts
+    always; the chosen cities' routers and hosts; county routers only with ``counties``."""
+    always_r = {r.name for r in province.routers if r.role in ("core", "external")}
+    always_h = {n.slug for n in province.nodes if n.kind in ("provincial", "dr")}
+    rs = [r.name for r in province.routers
+          if r.name in always_r or ((counties or r.role != "county") and matches(province, r.name, limit))]
+    if limit:  # a county router needs its city router
+        cities_up = {province.router(r).city for r in rs if province.router(r).role == "city"}
+        rs = [r for r in rs if province.router(r).role != "county" or province.router(r).city in cities_up]
+    hs = [n.slug for n in province.nodes if n.slug in always_h or matches(province, n.slug, limit)]
+    hs = [h for h in hs if province.node(h).router in rs]
+    return rs, hs
+
+
+def _read_raw(province: Province) -> Optional[dict]:
+    try:
+        return json.loads(state_file(province).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _write_raw(province: Province, raw: dict) -> None:
+    lab_dir(province).mkdir(parents=True, exist_ok=True)
+    tmp = state_file(province).with_suffix(".tmp")
+    tmp.write_text(json.dumps(raw, indent=2, sort_keys=True) + "\n")
+    tmp.rename(state_file(province))
+
+
+def lab_state(province: Province) -> Optional[LabState]:
+    """What of this lab is up (None when nothing of it exists). Cheap: checks processes, not SSH."""
+    raw = _read_raw(province)
+    if raw is None:
+        if not fabric.lab_namespaces(province):
+            return None
+        raw = {"inventory": province.source, "counties": False, "limit": None, "complete": False, "routers": [], "hosts": []}
+    st = LabState(province.meta.name, prefix(province), raw["inventory"], raw["counties"], raw["limit"], raw["complete"],
+                  bridge_name(province), str(province.noc.controller.ipv4.ip), str(province.noc.controller.ipv6.ip),
+                  str(secrets_dir(province)))
+    nss = fabric.existing_namespaces()
+    for r in raw["routers"]:
+        rt = province.router(r)
+        pids = routers.frr_pids(province, r)
+        up = ns_name(province, r) in nss and len(pids) == len(routers.DAEMONS) + 1 and bool(routers.sshd_pid(province, r))
+        st.routers.append(DeviceState(r, "router", rt.role, ns_name(province, r), str(rt.management.ipv4.ip),
+                                      str(rt.management.ipv6.ip), up))
+    for h in raw["hosts"]:
+        n = province.node(h)
+        up = ns_name(province, h) in nss and bool(hosts.nspawn_pid(province, h))
+        st.hosts.append(DeviceState(h, "host", n.kind, ns_name(province, h), str(n.management.ipv4.ip),
+                                    str(n.management.ipv6.ip), up))
+    return st
+
+
+def ns_of(province: Province, device: str) -> str:
+    """The network namespace of a router or host (whether or not it is up)."""
+    try:
+        province.router(device)
+    except KeyError:
+        province.node(device)  # raises KeyError naming the device when it is neither
+    return ns_name(province, device)
+
+
+@dataclass
+class UpResult:
+    changed: bool
+    routers: int
+    hosts: int
+    links: int
+    seconds: float
+    state: LabState
+
+
+def lab_up(province: Province, counties: bool = False, limit: Optional[str] = None,
+           progress: Progress = lambda m: None) -> UpResult:
+    """Bring the lab up (or the missing parts of it). A running lab with everything asked is left alone."""
+    if province.meta.environment != "lab":
+        raise LabError(f"inventory {province.meta.name!r} is a {province.meta.environment} inventory: "
+                       "the lab builds only inventories with environment: lab (lab address ranges)")
+    t0 = time.monotonic()
+    want_r, want_h = select(province, counties, limit)
+    with locked(province):
+        current = lab_state(province)
+        if current and current.all_up and set(want_r) <= {d.name for d in current.routers} \
+                and set(want_h) <= {d.name for d in current.hosts}:
+            return UpResult(False, len(current.routers), len(current.hosts), 0, time.monotonic() - t0, current)
+        raw = _read_raw(province) or {}
+        rs = [r.name for r in province.routers if r.name in set(want_r) | set(raw.get("routers", []))]
+        hs = [n.slug for n in province.nodes if n.slug in set(want_h) | set(raw.get("hosts", []))]
+        raw = {"inventory": province.source, "counties": counties or raw.get("counties", False),
+               "limit": limit if not raw.get("routers") else raw.get("limit") if raw.get("limit") == limit else None,
+               "complete": False, "routers": rs, "hosts": hs, "started": time.time()}
+        _write_raw(province, raw)
+        secrets.ensure(province)
+        progress(f"fabric: {len(rs)} routers, {len(hs)} hosts")
+        fab = fabric.build(province, rs, hs)
+        progress(f"fabric: {fab['namespaces']} namespaces, {fab['links']} links, management bridge {bridge_name(province)}")
+        routers.start(province, rs, progress)
+        hosts.start(province, hs, progress)
+        raw["complete"] = True
+        raw["seconds"] = round(time.monotonic() - t0, 2)
+        _write_raw(province, raw)
+        st = lab_state(province)
+        assert st is not None
+        down = [d.name for d in st.devices if not d.up]
+        if down:
+            raise LabError(f"after lab up these are not running: {', '.join(down)}")
+        return UpResult(True, len(rs), len(hs), fab["links"], time.monotonic() - t0, st)
+
+
+def lab_down(province: Province, progress: Progress = lambda m: None) -> dict[str, int]:
+    """Remove everything of this lab: processes (by PID file, then anything left in its namespaces),
+    host overlays, namespaces (and with them every veth), the management bridge, FRR pathspaces.
+    Works after a complete or a half-finished up; a no-op when nothing is there."""
+    with locked(province):
+        raw = _read_raw(province) or {}
+        names = set(raw.get("routers", []))
+        rdir = routers.routers_dir(province)
+        if rdir.exists():
+            names |= {p.name for p in rdir.iterdir() if p.is_dir() and p.name != "accounts"}
+        names |= {p.name[len(ns_name(province, "")):] for p in routers.FRR_RUN.glob(ns_name(province, "") + "*")} \
+            if routers.FRR_RUN.exists() else set()
+        router_pids = [p for n in names for p in _safe_pids(province, n)]
+        h = hosts.stop_all(province)
+        procs.stop(router_pids, grace=5.0)
+        inodes = {i for i in (procs.netns_inode(fabric.NETNS_DIR / n) for n in fabric.lab_namespaces(province)) if i}
+        stray = procs.pids_in_netns(inodes)
+        procs.stop(stray, grace=3.0)
+        progress(f"stopped {h['hosts']} hosts, {len(router_pids)} router processes, {len(stray)} other lab processes")
+        fab = fabric.teardown(province)
+        removed = routers.cleanup_files(province)
+        for sub in ("routers", "hosts"):
+            import shutil
+            shutil.rmtree(lab_dir(province) / sub, ignore_errors=True)
+        state_file(province).unlink(missing_ok=True)
+        progress(f"removed {fab['namespaces']} namespaces, {fab['links']} root links, {h['mounts']} mounts, {removed} FRR dirs")
+        return {"hosts": h["hosts"], "router_processes": len(router_pids), "stray_processes": len(stray),
+                "namespaces": fab["namespaces"], "mounts": h["mounts"], "frr_dirs": removed}
+
+
+def _safe_pids(province: Province, name: str) -> list[int]:
+    try:
+        return routers.pids(province, name)
+    except Exception:
+        return []
+
+
+def status(province: Province, workers: int = 16) -> Optional[LabState]:
+    """lab_state plus an SSH probe (banner) of every device on its v4 and v6 management address."""
+    st = lab_state(province)
+    if st is None:
+        return None
+
+    def probe(d: DeviceState) -> None:
+        d.ssh_ipv4 = routers.ssh_banner(d.mgmt_ipv4, timeout=2.0)
+        d.ssh_ipv6 = routers.ssh_banner(d.mgmt_ipv6, timeout=2.0)
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(probe, st.devices))
+    return st

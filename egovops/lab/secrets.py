@@ -1,0 +1,66 @@
+"""The lab's credentials, generated at ``lab up`` and kept under ``.lab/<name>/secrets/`` (0700/0600).
+
+* ``id_ed25519`` (+ ``.pub``): the key that logs in to every host (root) and router (the net user).
+* ``router-credentials.env``: ``EGOVOPS_NET_USERNAME`` / ``EGOVOPS_NET_PASSWORD`` for the routers'
+  login user (random password; its SHA-512 crypt hash is what the routers' sshd checks).
+Never printed, never committed (``.lab/`` is ignored). Re-running keeps existing credentials.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets as _secrets
+from pathlib import Path
+
+from egovops.lab.paths import secrets_dir
+from egovops.lab.sh import run
+from egovops.model.province import Province
+
+NET_USERNAME = "netops"
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o600)
+
+
+def ensure(province: Province) -> Path:
+    """Create the key pair and router credentials if missing; return the secrets folder."""
+    d = secrets_dir(province)
+    d.mkdir(parents=True, exist_ok=True)
+    os.chmod(d, 0o700)
+    key = d / "id_ed25519"
+    if not key.exists() or not key.with_suffix(".pub").exists():
+        for p in (key, key.with_suffix(".pub")):
+            p.unlink(missing_ok=True)
+        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"egovops-lab-{province.meta.name}", "-f", str(key)])
+    os.chmod(key, 0o600)
+    creds = d / "router-credentials.env"
+    if not creds.exists():
+        _write_private(creds, f"EGOVOPS_NET_USERNAME={NET_USERNAME}\nEGOVOPS_NET_PASSWORD={_secrets.token_urlsafe(18)}\n")
+    return d
+
+
+def router_credentials(province: Province) -> tuple[str, str]:
+    """(username, password) of the routers' login user."""
+    values = {}
+    for line in (secrets_dir(province) / "router-credentials.env").read_text().splitlines():
+        k, _, v = line.partition("=")
+        values[k.strip()] = v.strip()
+    return values["EGOVOPS_NET_USERNAME"], values["EGOVOPS_NET_PASSWORD"]
+
+
+def public_key(province: Province) -> str:
+    return (secrets_dir(province) / "id_ed25519.pub").read_text().strip()
+
+
+def private_key_path(province: Province) -> Path:
+    return secrets_dir(province) / "id_ed25519"
+
+
+def password_hash(password: str) -> str:
+    """SHA-512 crypt hash for /etc/shadow (openssl, so no deprecated module is needed)."""
+    salt = _secrets.token_hex(8)
+    return run(["openssl", "passwd", "-6", "-salt", salt, "-stdin"], input=password + "\n").stdout.strip()

@@ -1,5 +1,8 @@
 """Prometheus file_sd targets, one folder per NOC (1 provincial + 16 city NOCs).
 
+``<noc>/nodes.yaml`` and ``<noc>/routers.yaml`` are file_sd documents (a list of
+``{targets, labels}`` groups); ``federation.json`` names the NOCs the provincial one federates.
+
 A city NOC watches its city node, its city router and its county routers; the provincial NOC
 watches the provincial node, the DR sites and the core router, and federates the city NOCs.
 """
@@ -9,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from egovops.model.province import Province
-from egovops.render.files import dump_json
+from egovops.render.files import dump_json, dump_yaml
 
 NODE_EXPORTER_PORT = 9100
 
@@ -44,7 +47,9 @@ def render(province: Province) -> dict[str, str]:
         })
     out: dict[str, str] = {}
     for noc in sorted(set(nodes) | set(routers)):
-        out[f"{noc}/nodes.json"] = dump_json(province, {"file_sd": nodes.get(noc, [])})
-        out[f"{noc}/routers.json"] = dump_json(province, {"file_sd": routers.get(noc, [])})
+        # file_sd wants a bare list of target groups; YAML (which Prometheus reads like JSON) keeps
+        # the "generated" header as a comment, which a JSON file_sd document has no room for.
+        out[f"{noc}/nodes.yaml"] = dump_yaml(province, nodes.get(noc, []))
+        out[f"{noc}/routers.yaml"] = dump_yaml(province, routers.get(noc, []))
     out["federation.json"] = dump_json(province, {"province": "province", "cities": sorted(c.slug for c in province.cities)})
     return out

@@ -140,18 +140,18 @@ class ConfigDiff:
 
 
 def _walk(run: Node, want: Node, path: tuple[str, ...], dialect: Dialect, out: list[Change],
-          unmanaged: list[str]) -> None:
+          unmanaged: list[str], full: bool = False) -> None:
     keep = re.compile(dialect.keep_sections)
     unknown = re.compile(dialect.unmanaged_if_unknown)
     # removals first: a value that changes (ospf area 0 -> 10) must be removed before it is re-set
     for line, node in run.children.items():
         if line in want.children:
             continue
-        if not path and node.section and unknown.match(line):
+        if not path and node.section and unknown.match(line) and not full:
             unmanaged.append(line)
             continue
         if node.section and node.children and keep.match(line):
-            _walk(node, Node(line, section=True), path + (line,), dialect, out, unmanaged)
+            _walk(node, Node(line, section=True), path + (line,), dialect, out, unmanaged, full)
         elif node.section and keep.match(line):
             continue                     # an empty kept section (e.g. a bare interface): nothing to undo
         else:
@@ -161,14 +161,18 @@ def _walk(run: Node, want: Node, path: tuple[str, ...], dialect: Dialect, out: l
         if have is None:
             out.append(Change("+", path, line, node.section and bool(node.children)))
         elif node.children or have.children:
-            _walk(have, node, path + (line,), dialect, out, unmanaged)
+            _walk(have, node, path + (line,), dialect, out, unmanaged, full)
 
 
-def diff(running: str, intended: str, dialect: Dialect) -> ConfigDiff:
-    """The changes that turn ``running`` into ``intended`` (within the intended config's scope)."""
+def diff(running: str, intended: str, dialect: Dialect, full: bool = False) -> ConfigDiff:
+    """The changes that turn ``running`` into ``intended`` (within the intended config's scope).
+
+    ``full=True`` makes every section in scope (used to restore a rollback point exactly: an
+    interface section the push added must be emptied again).
+    """
     out: list[Change] = []
     unmanaged: list[str] = []
-    _walk(parse(running, dialect), parse(intended, dialect), (), dialect, out, unmanaged)
+    _walk(parse(running, dialect), parse(intended, dialect), (), dialect, out, unmanaged, full)
     return ConfigDiff(out, unmanaged)
 
 
@@ -235,8 +239,12 @@ def summary(d: ConfigDiff) -> dict[str, int]:
 
 def lines_of(text: str, dialect: Dialect) -> Iterable[str]:
     """Flattened ``path > line`` strings of a config (for equality checks independent of order)."""
+    keep = re.compile(dialect.keep_sections)
+
     def rec(node: Node, path: tuple[str, ...]):
         for line, child in node.children.items():
+            if child.section and not child.children and keep.match(line):
+                continue             # an empty interface/line section is no configuration
             yield " > ".join(path + (line,))
             yield from rec(child, path + (line,))
     return rec(parse(text, dialect), ())

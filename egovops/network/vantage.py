@@ -1,0 +1,72 @@
+"""Where reachability is judged from: the provincial NOC's view of the extranet.
+
+Why an abstraction: in the lab the NOC's extranet vantage is the provincial node host's network
+namespace (the controller itself only reaches the management network — lab safety), in
+production it is a probe host in the provincial NOC reached over SSH. The push engine and
+``net verify`` only ask "is this address reachable from the NOC?", bounded in count and time.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import shlex
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from typing import Iterable, Protocol
+
+
+class Vantage(Protocol):
+    name: str
+
+    def reachable(self, address: str) -> bool: ...
+
+
+def _ping_argv(address: str, wait_s: int = 1) -> list[str]:
+    ip = ipaddress.ip_address(address)       # refuses anything that is not a plain address
+    return ["ping", "-6" if ip.version == 6 else "-4", "-n", "-q", "-c", "1", "-W", str(wait_s), str(ip)]
+
+
+class CommandVantage:
+    """Ping from wherever ``prefix`` runs the command: ``ip netns exec NS`` (lab) or ``ssh probe`` (production)."""
+
+    def __init__(self, name: str, prefix: list[str], timeout_s: float = 3.0) -> None:
+        self.name, self.prefix, self.timeout_s = name, list(prefix), timeout_s
+
+    def reachable(self, address: str) -> bool:
+        try:
+            return subprocess.run(self.prefix + _ping_argv(address), stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL, timeout=self.timeout_s).returncode == 0
+        except subprocess.TimeoutExpired:
+            return False
+
+    def describe(self) -> str:
+        return f"{self.name} ({shlex.join(self.prefix)})"
+
+
+class NetnsVantage(CommandVantage):
+    """The lab: ping from inside a namespace (the provincial node host's), never from the root namespace."""
+
+    def __init__(self, netns: str, name: str = "provincial NOC") -> None:
+        super().__init__(name, ["ip", "netns", "exec", netns])
+        self.netns = netns
+
+
+class SshVantage(CommandVantage):
+    """Production: ping from a NOC probe host over SSH (key-based, batch mode, bounded)."""
+
+    def __init__(self, host: str, user: str = "egovops", name: str = "provincial NOC probe") -> None:
+        super().__init__(name, ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=3", f"{user}@{host}"], 6.0)
+
+
+def reach_many(vantage: Vantage, addresses: Iterable[str], workers: int = 16) -> dict[str, bool]:
+    addrs = list(dict.fromkeys(addresses))
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(addrs) or 1))) as pool:
+        return dict(zip(addrs, pool.map(vantage.reachable, addrs)))
+
+
+def lab_vantage(province) -> NetnsVantage:
+    """The provincial node host's namespace of a running lab (the node of kind ``provincial``)."""
+    from egovops.lab import ns_of
+
+    prov = next(n for n in province.nodes if n.kind == "provincial")
+    return NetnsVantage(ns_of(province, prov.slug), f"provincial NOC ({prov.slug})")

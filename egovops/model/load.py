@@ -115,8 +115,9 @@ def _parse(col: _Collector, files: dict[str, Path]) -> dict[str, Any]:
         try:
             parsed[fname] = model.model_validate(src.data)
         except ValidationError as exc:
+            found: dict[tuple[Any, ...], tuple[str, str, str]] = {}
             for err in exc.errors():
-                keys = tuple(k for k in err["loc"] if not (isinstance(k, str) and k.startswith("function-")))
+                keys = _data_keys(src.data, err)
                 kind, hint = _kind_and_hint(err, fname, keys)
                 if err["type"] == "extra_forbidden":
                     msg = f"unknown key {keys[-1]!r}"
@@ -124,8 +125,35 @@ def _parse(col: _Collector, files: dict[str, Path]) -> dict[str, Any]:
                     msg = f"required key {keys[-1]!r} is missing"
                 else:
                     msg = err["msg"].removeprefix("Value error, ")
+                if keys in found:  # the alternatives of a union (e.g. a port number or "service")
+                    msg = f"{found[keys][0]}, or {msg[0].lower()}{msg[1:]}"
+                    kind, hint = found[keys][1], found[keys][2]
+                found[keys] = (msg, kind, hint)
+            for keys, (msg, kind, hint) in found.items():
                 col.add(fname, keys, msg, hint, kind)
     return parsed
+
+
+def _data_keys(data: Any, err: Any) -> tuple[Any, ...]:
+    """The part of a pydantic error location that names keys in the file.
+
+    pydantic adds its own steps to ``loc`` (union members such as ``constrained-int``,
+    ``function-after[...]`` validators, ``[key]``); only keys that exist in the data, plus the
+    missing key itself, belong in a problem's key path.
+    """
+    keys: list[Any] = []
+    cur = data
+    loc = err["loc"]
+    for i, k in enumerate(loc):
+        if isinstance(cur, dict) and k in cur:
+            keys.append(k)
+            cur = cur[k]
+        elif isinstance(cur, list) and isinstance(k, int) and 0 <= k < len(cur):
+            keys.append(k)
+            cur = cur[k]
+        elif i == len(loc) - 1 and err["type"] == "missing":
+            keys.append(k)
+    return tuple(keys)
 
 
 def _kind_and_hint(err: Any, fname: str, keys: tuple[Any, ...]) -> tuple[str, str]:
@@ -242,6 +270,29 @@ def _check_nodes(col: _Collector, nf: schema.NodesFile) -> None:
                     "city ids are 1..30", "capacity")
 
 
+CRON_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12), ("day of week", 0, 7))
+
+
+def _cron_problem(expr: str) -> str:
+    """What is wrong with a 5-field cron expression ('' when nothing): the DR timers run it as is."""
+    fields = expr.split()
+    if len(fields) != 5:
+        return f"{len(fields)} fields"
+    for text, (what, lo, hi) in zip(fields, CRON_FIELDS):
+        for part in text.split(","):
+            rng, _, step = part.partition("/")
+            if step and not step.isdigit():
+                return f"bad step in {what} {text!r}"
+            if rng == "*":
+                continue
+            ends = rng.split("-")
+            if len(ends) > 2 or not all(e.isdigit() for e in ends):
+                return f"bad {what} {text!r}"
+            if not all(lo <= int(e) <= hi for e in ends):
+                return f"{what} {text!r} outside {lo}-{hi}"
+    return ""
+
+
 def _build(col: _Collector, root: Path, p: dict[str, Any]) -> Province | None:
     meta: schema.InventoryMeta = p["inventory.yaml"]
     nf: schema.NodesFile = p["nodes.yaml"]
@@ -312,9 +363,10 @@ def _build(col: _Collector, root: Path, p: dict[str, Any]) -> Province | None:
     # ---- DR
     tiers = set(df.tiers)
     for name, t in df.tiers.items():
-        if len(t.schedule.split()) != 5:
-            col.add("dr.yaml", ("tiers", name, "schedule"), f"schedule {t.schedule!r} is not a 5-field cron expression",
-                    "e.g. '*/15 * * * *'", "schedule")
+        bad = _cron_problem(t.schedule)
+        if bad:
+            col.add("dr.yaml", ("tiers", name, "schedule"), f"schedule {t.schedule!r} is not a 5-field cron expression: {bad}",
+                    "minute hour day-of-month month day-of-week, e.g. '*/15 * * * *'", "schedule")
     for kind in ("same_city", "remote"):
         r = getattr(df.provincial, kind)
         for end in ("source", "target"):
@@ -378,6 +430,11 @@ def _build(col: _Collector, root: Path, p: dict[str, Any]) -> Province | None:
             where = ("services", i, "dr_tier") if s.dr_tier is not None else ("defaults", "dr_tier")
             col.add("services.yaml", where, f"unknown DR tier {tier!r}", f"one of: {', '.join(sorted(tiers))}", "unknown-ref")
         if s.only is not None:
+            home = {"P": {provincial.slug} if provincial else set(), "P+C": city_slugs | ({provincial.slug} if provincial else set()),
+                    "C": city_slugs}[s.hosting]
+            if not home & set(s.only):
+                col.add("services.yaml", ("services", i, "only"), f"service {s.slug!r} is placed on no node",
+                        f"'only' must name nodes its hosting {s.hosting} allows", "placement")
             for j, n in enumerate(s.only):
                 if n not in node_by_slug:
                     col.add("services.yaml", ("services", i, "only", j), f"unknown node {n!r}", "use a node slug", "unknown-ref")

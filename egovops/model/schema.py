@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Literal, Optional
+from typing import Annotated, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -184,8 +184,8 @@ class DrFile(Strict):
 # ---------------------------------------------------------------- services.yaml
 class ServiceDefaults(Strict):
     replicas: int = Field(default=2, ge=1, le=64)
-    cpu: str = "500m"
-    memory: str = "512Mi"
+    cpu: str = Field(default="500m", pattern=r"^\d+(\.\d+)?m?$")
+    memory: str = Field(default="512Mi", pattern=r"^\d+(Ki|Mi|Gi|Ti)$")
     port: int = Field(default=8443, ge=1, le=65535)
     level: int = Field(default=3, ge=1, le=5)
     dr_tier: str = "data"
@@ -222,7 +222,7 @@ class ZoneSpec(Strict):
 class Flow(Strict):
     from_: str = Field(alias="from")
     to: str
-    port: int | Literal["service"]
+    port: Annotated[int, Field(ge=1, le=65535)] | Literal["service"]
     why: str
 
 

@@ -182,6 +182,8 @@ CASES: list[Case] = [
          "dr.yaml", "tiers", "dr", r"no 'cooperation' tier", line_at="\ntiers:"),
     Case("dr-bad-cron", replace("dr.yaml", 'schedule: "0 2 * * *"', 'schedule: "0 2 * *"'),
          "dr.yaml", "tiers.data.schedule", "schedule", r"5-field cron", line_at='"0 2 * *"'),
+    Case("dr-cron-out-of-range", replace("dr.yaml", 'schedule: "0 2 * * *"', 'schedule: "0 25 * * *"'),
+         "dr.yaml", "tiers.data.schedule", "schedule", r"hour '25' outside 0-23", line_at='"0 25 * * *"'),
     Case("dr-bad-duration", replace("dr.yaml", "    rpo: 15m", "    rpo: 15min"),
          "dr.yaml", "tiers.system.rpo", "duration", r"bad duration '15min'", line_at="rpo: 15min", hint="15m"),
     # ---- addressing
@@ -222,6 +224,12 @@ CASES: list[Case] = [
          "services.yaml", "services[1].slug", "duplicate-slug", r"duplicate service slug 'identity'", line_at="- slug: identity\n    name_zh: 网上"),
     Case("service-unknown-dr-tier", replace("services.yaml", "    dr_tier: system\n" + IDENTITY_END, "    dr_tier: sytem\n" + IDENTITY_END),
          "services.yaml", "services[0].dr_tier", "unknown-ref", r"unknown DR tier 'sytem'", line_at="dr_tier: sytem"),
+    Case("service-placed-nowhere", replace("services.yaml", "    hosting: P\n    zone: extranet\n    image: registry.egov.ah/platform/item-mgmt", "    hosting: P\n    zone: extranet\n    only: [hefei]\n    image: registry.egov.ah/platform/item-mgmt"),
+         "services.yaml", "services[2].only", "placement", r"placed on no node", line_at="only: [hefei]"),
+    Case("default-cpu-malformed", replace("services.yaml", "  cpu: 500m\n", "  cpu: lots\n"),
+         "services.yaml", "defaults.cpu", "invalid", r"pattern", line_at="cpu: lots"),
+    Case("flow-port-out-of-range", replace("zones.yaml", "port: 9102, why: metrics scrape}\n  - {from: management,     to: zone:extranet", "port: 91020, why: metrics scrape}\n  - {from: management,     to: zone:extranet"),
+         "zones.yaml", "flows[6].port", "invalid", r"65535", line_at="port: 91020"),
     Case("unknown-flow-endpoint", replace("zones.yaml", "to: service:data-exchange,", "to: service:data-exchang,"),
          "zones.yaml", "flows[3].to", "unknown-ref", r"unknown flow endpoint 'service:data-exchang'", line_at="data-exchang,"),
 ]
@@ -303,6 +311,19 @@ def test_bad_render_leaves_existing_output_unchanged(flat_lab: Path, tmp_path: P
     assert res.exit_code == 2
     after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before
+
+
+def test_problem_in_a_base_file_points_at_the_base(flat_lab: Path, tmp_path: Path) -> None:
+    """An inheriting inventory reports a base file's problem in the base's file, not its own folder."""
+    replace("nodes.yaml", "{id: 2,  slug: wuhu,", "{id: 1,  slug: wuhu,")(flat_lab)
+    child = tmp_path / "child"
+    child.mkdir()
+    (child / "inventory.yaml").write_text((flat_lab / "inventory.yaml").read_text() + f"base: ../{flat_lab.name}\n")
+    with pytest.raises(InventoryError) as err:
+        load_inventory(child)
+    hits = [p for p in err.value.problems if p.path == "nodes[2].id"]
+    assert hits and Path(hits[0].file).resolve() == (flat_lab / "nodes.yaml").resolve()
+    assert hits[0].line == _line_of(flat_lab, "nodes.yaml", "{id: 1,  slug: wuhu")
 
 
 def test_missing_inventory_folder_exits_2(tmp_path: Path) -> None:

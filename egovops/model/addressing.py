@@ -15,7 +15,7 @@ Choices (documented in README "Address plan"):
   (the provincial NOC, where the CLI, Ansible, netmiko and Prometheus run) is index 3968.
 
 Because every address depends only on its own object's ids, adding a county or a node never
-renumbers anything that existed (property-tested in tests/unit/test_addressing.py).
+renumbers anything that existed (property-tested in tests/unit/test_model_addressing.py).
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ cover the real entry point.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -120,3 +121,42 @@ def test_console_script_exit_codes(flat_lab: Path, tmp_path: Path) -> None:
     assert json.loads(bad.stdout)["problems"][0]["kind"] == "yaml"
     usage = subprocess.run([str(EXE), "inventory", "show", "--what", "bogus"], capture_output=True, text=True, timeout=60)
     assert usage.returncode == 2 and "bogus" in usage.stderr
+
+
+def readme_section(title: str) -> str:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    assert f"\n## {title}\n" in text, f"README has no section {title!r}"
+    return text.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def keys_of(doc: object) -> set[str]:
+    """Every mapping key in a JSON document, at any depth (but not inside lists)."""
+    out: set[str] = set()
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            out.add(k)
+            out |= keys_of(v)
+    return out
+
+
+def test_readme_documents_every_json_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every key the --json documents carry is named in README "JSON output" (docs match the code)."""
+    import egovops.cli.deploy as cli_deploy
+    import egovops.deploy as deploy
+
+    section = readme_section("JSON output")
+    lab = str(INVENTORIES["lab"])
+    docs = [run_json("inventory", "validate", "--inventory", lab),
+            run_json("inventory", "show", "--inventory", lab, "--what", "nodes"),
+            run_json("inventory", "render", "--inventory", lab, "--out", str(tmp_path / "o"))]
+    steps = {k: deploy.STEPS[k] for k in ("validate", "render")}
+    monkeypatch.setattr(deploy, "STEPS", steps)
+    monkeypatch.setattr(cli_deploy, "STEPS", steps)
+    deploy_doc = run_json("deploy", "--inventory", lab, "--out", str(tmp_path / "d"))
+    deploy_doc["steps"] = [{k: v for k, v in s.items() if k != "details"} for s in deploy_doc["steps"]]
+    docs.append(deploy_doc)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    docs.append(run_json("inventory", "validate", "--inventory", str(bad), code=2))
+    missing = sorted({k for d in docs for k in keys_of(d) if not re.search(rf"(?<![\w-]){re.escape(k)}(?![\w-])", section)})
+    assert not missing, f"README JSON output does not mention: {missing}"

@@ -391,3 +391,10 @@ def test_problem_text_names_place_and_hint(flat_lab: Path, monkeypatch: pytest.M
     assert f"dr.yaml:{line} city_pairs[0][1]: unknown city 'anqingg'" in res.stderr
     assert "hint: use a city slug" in res.stderr
     assert "nothing was written" in res.stderr
+
+
+def test_readme_lists_every_problem_kind() -> None:
+    """README "Inventory format" names every problem kind the cases produce."""
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = text.split("\n## Inventory format\n", 1)[1].split("\n## ", 1)[0]
+    assert not sorted({c.kind for c in CASES if f"`{c.kind}`" not in section})

@@ -20,7 +20,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from egovops.lab import procs, rootfs, secrets
+from egovops.lab import cgroups, procs, rootfs, secrets
 from egovops.lab.paths import lab_dir, ns_name
 from egovops.lab.routers import ssh_banner
 from egovops.lab.sh import LabError, run
@@ -107,7 +107,10 @@ def _boot(province: Province, slug: str, root: Path) -> int:
     cmd = ["systemd-nspawn", "-q", "-b", "-D", str(root), "--register=no", "--keep-unit",
            f"--network-namespace-path=/run/netns/{ns}", "-M", ns, f"--hostname={slug}",
            "--resolv-conf=off", "--timezone=off", "--link-journal=no", "--console=read-only"]
-    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+    # own cgroup first (see cgroups.py), then exec nspawn in place of the shell: the PID stays nspawn's
+    script = cgroups.shell_enter(ns) + ' && exec "$@"'
+    p = subprocess.Popen(["sh", "-c", script, "sh", *cmd], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                         start_new_session=True)
     log.close()
     (d / "nspawn.pid").write_text(f"{p.pid}\n")
     return p.pid

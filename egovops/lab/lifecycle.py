@@ -12,13 +12,14 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Optional
 
-from egovops.lab import fabric, hosts, procs, routers, secrets
+from egovops.lab import cgroups, fabric, hosts, procs, routers, secrets
 from egovops.lab.paths import bridge_name, lab_dir, lab_root, lock_path, ns_name, prefix, secrets_dir
 from egovops.lab.sh import LabError
 from egovops.model.province import Province, matches
@@ -75,9 +76,23 @@ def state_file(province: Province) -> Path:
     return lab_dir(province) / "state.json"
 
 
+_held: dict[str, int] = {}  # locks this process holds (re-entrant: a test fixture may hold it around lab_up)
+
+
 @contextlib.contextmanager
 def locked(province: Province, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
-    """Hold the lab's exclusive flock (bounded wait: a stuck holder is reported, not waited on forever)."""
+    """Hold the lab's exclusive flock (bounded wait: a stuck holder is reported, not waited on forever).
+
+    Re-entrant within one process, so a caller can hold it across lab_state + lab_up.
+    """
+    key = str(lock_path(province))
+    if _held.get(key):
+        _held[key] += 1
+        try:
+            yield
+        finally:
+            _held[key] -= 1
+        return
     lab_root().mkdir(parents=True, exist_ok=True)
     with open(lock_path(province), "w") as f:
         deadline = time.monotonic() + timeout
@@ -89,9 +104,11 @@ def locked(province: Province, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
                 if time.monotonic() > deadline:
                     raise LabError(f"another `lab up/down` of {province.meta.name} holds {lock_path(province)} for over {timeout:.0f}s")
                 time.sleep(0.2)
+        _held[key] = 1
         try:
             yield
         finally:
+            _held.pop(key, None)
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
@@ -221,13 +238,16 @@ def lab_down(province: Province, progress: Progress = lambda m: None) -> dict[st
         h = hosts.stop_all(province)
         procs.stop(router_pids, grace=5.0)
         inodes = {i for i in (procs.netns_inode(fabric.NETNS_DIR / n) for n in fabric.lab_namespaces(province)) if i}
-        stray = procs.pids_in_netns(inodes)
+        stray = sorted(set(procs.pids_in_netns(inodes)) | set(cgroups.pids(ns_name(province, ""))))
         procs.stop(stray, grace=3.0)
+        deadline = time.monotonic() + 10  # emptied cgroups can be removed once the kernel has reaped them
+        while cgroups.remove(ns_name(province, "")) >= 0 and cgroups.leftovers(ns_name(province, "")) \
+                and time.monotonic() < deadline:
+            time.sleep(0.1)
         progress(f"stopped {h['hosts']} hosts, {len(router_pids)} router processes, {len(stray)} other lab processes")
         fab = fabric.teardown(province)
         removed = routers.cleanup_files(province)
         for sub in ("routers", "hosts"):
-            import shutil
             shutil.rmtree(lab_dir(province) / sub, ignore_errors=True)
         state_file(province).unlink(missing_ok=True)
         progress(f"removed {fab['namespaces']} namespaces, {fab['links']} root links, {h['mounts']} mounts, {removed} FRR dirs")
@@ -255,3 +275,33 @@ def status(province: Province, workers: int = 16) -> Optional[LabState]:
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(probe, st.devices))
     return st
+
+
+def lab_pids(province: Province) -> list[int]:
+    """Every live process of this lab: by PID file (FRR, sshd, nspawn) and by network namespace."""
+    names = set()
+    rdir = routers.routers_dir(province)
+    if rdir.exists():
+        names |= {p.name for p in rdir.iterdir() if p.is_dir() and p.name != "accounts"}
+    out = [p for n in names for p in _safe_pids(province, n)]
+    hdir = hosts.hosts_dir(province)
+    if hdir.exists():
+        out += [p for p in (hosts.nspawn_pid(province, s.name) for s in hdir.iterdir()) if p]
+    inodes = {i for i in (procs.netns_inode(fabric.NETNS_DIR / n) for n in fabric.lab_namespaces(province)) if i}
+    out += procs.pids_in_netns(inodes)
+    out += cgroups.pids(ns_name(province, ""))
+    return sorted(set(out))
+
+
+def residue(province: Province) -> dict[str, list[str]]:
+    """What of this lab exists on the machine: namespaces, root-side links, mounts, FRR dirs (empty after down)."""
+    pre = prefix(province) + "-"
+    frr_dirs = [str(d) for base in (routers.FRR_ETC, routers.FRR_RUN) if base.exists()
+                for d in base.iterdir() if d.name.startswith(pre)]
+    return {
+        "namespaces": sorted(fabric.lab_namespaces(province)),
+        "links": sorted(p.name for p in Path("/sys/class/net").iterdir() if p.name.startswith(pre)),
+        "mounts": hosts.lab_mounts(province),
+        "frr_dirs": sorted(frr_dirs),
+        "cgroups": cgroups.leftovers(pre),
+    }

@@ -215,6 +215,8 @@ def load_inventory(path: str | Path) -> Province:
     root = Path(path)
     col = _Collector(root)
     files = _resolve_files(root, col)
+    if not root.is_dir():
+        raise InventoryError(col.problems)  # one problem, not one "missing file" per file as well
     parsed = _parse(col, files)
     if len(parsed) != len(schema.FILES) or col.problems:
         # Semantic checks need every file; still report every per-file problem at once.

@@ -56,5 +56,10 @@ def write_tree(files: dict[str, str], out: Path) -> dict[str, int]:
         if stale.is_file():
             stale.unlink()
             counts["removed"] += 1
+            # drop folders the render made and emptied (e.g. a removed city's NOC), never ``out`` itself
+            parent = stale.parent
+            while parent != out and parent.is_dir() and not any(parent.iterdir()):
+                parent.rmdir()
+                parent = parent.parent
     manifest.write_text("\n".join(sorted(files)) + "\n")
     return counts

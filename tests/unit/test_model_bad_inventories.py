@@ -330,7 +330,7 @@ def test_missing_inventory_folder_exits_2(tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, ["inventory", "validate", "--inventory", str(tmp_path / "nope"), "--json"])
     assert res.exit_code == 2
     doc = json.loads(res.stdout)
-    assert any(p["kind"] == "missing-file" and "not found" in p["message"] for p in doc["problems"])
+    assert [(p["kind"], p["message"]) for p in doc["problems"]] == [("missing-file", "inventory folder not found")]
 
 
 def _assert_has(problems: list[Problem], file: str, path: str, kind: str) -> None:

@@ -199,3 +199,16 @@ def test_lab_and_anhui_differ_only_in_addressing(lab_province: Province, anhui_p
     v4, v6 = ipaddress.ip_network("198.18.0.0/15"), ipaddress.ip_network("fd00::/8")
     for net in lab_province.supernets.all():
         assert net.subnet_of(v4 if net.version == 4 else v6)
+
+
+def test_write_tree_counts_and_cleans_up(tmp_path: Path) -> None:
+    """write_tree reports written/unchanged/removed, removes emptied folders, and spares foreign files."""
+    out = tmp_path / "out"
+    assert write_tree({"a/x.txt": "1\n", "b/c/y.txt": "2\n", "d/z.txt": "3\n"}, out) == \
+        {"written": 3, "unchanged": 0, "removed": 0}
+    (out / "d" / "mine.txt").write_text("keep\n")
+    assert write_tree({"a/x.txt": "1 changed\n"}, out) == {"written": 1, "unchanged": 0, "removed": 2}
+    assert not (out / "b").exists() and (out / "d" / "mine.txt").is_file() and not (out / "d" / "z.txt").exists()
+    assert (out / "a" / "x.txt").read_text() == "1 changed\n"
+    assert write_tree({"a/x.txt": "1 changed\n"}, out) == {"written": 0, "unchanged": 1, "removed": 0}
+    assert (out / MANIFEST).read_text() == "a/x.txt\n"

@@ -40,6 +40,8 @@ STEPS: dict[str, str] = {
     "validate": "egovops.steps:validate",
     "render": "egovops.steps:render",
     "lab-up": "egovops.lab.step:run",
+    "net-push": "egovops.network.step:push",
+    "net-verify": "egovops.network.step:verify",
 }
 
 

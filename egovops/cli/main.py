@@ -16,6 +16,7 @@ from egovops import __version__
 GROUPS = {
     "inventory": "egovops.cli.inventory:inventory_group",
     "deploy": "egovops.cli.deploy:deploy",
+    "net": "egovops.cli.net:net_group",
     "lab": "egovops.cli.lab:lab_group",
 }
 

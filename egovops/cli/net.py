@@ -183,6 +183,10 @@ def _run_push(inventory, limit, vendor, workers, timeout, vault, as_json, dry_ru
     sel = _select(p, limit, as_json)
     creds = _creds(p, vault, as_json)
     vantage = None if dry_run else _vantage(p, vantage_spec, as_json)
+    if not dry_run and p.meta.environment == "lab":
+        from egovops.network.labprep import ensure_lab_router_sysctls
+
+        ensure_lab_router_sysctls(p, sel.routers, log=lambda m: err_console.print(f"[yellow]lab prerequisite[/] {m}"))
     stamp = _stamp()
     if plans_from is not None:
         plans = plans_from(p, sel.routers, vendor, timeout)

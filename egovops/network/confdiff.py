@@ -33,6 +33,7 @@ class Dialect:
     default_exit: str
     keep_sections: str                 # regex: sections never removed whole (negate children instead)
     unmanaged_if_unknown: str          # regex: top-level sections left alone when not in the intent
+    negate_short: tuple[str, ...] = ()  # regexes: the part of a line its negation keeps (``no description``)
 
     def exit_command(self, header: str) -> str:
         for pat, cmd in self.exit_for:
@@ -43,6 +44,10 @@ class Dialect:
     def negate(self, line: str) -> str:
         if line.startswith(self.negate_prefix):
             return line[len(self.negate_prefix):]
+        for pat in self.negate_short:
+            m = re.match(pat, line)
+            if m:
+                return self.negate_prefix + m.group(0).rstrip()
         return self.negate_prefix + line
 
 
@@ -52,12 +57,14 @@ FRR = Dialect(
     comment_prefixes=("!",),
     ignore=(r"^Building configuration", r"^Current configuration", r"^frr version", r"^frr defaults",
             r"^end$", r"^exit$", r"^exit-address-family$", r"^exit-vrf$", r"^hostname ", r"^banner motd",
-            r"^service integrated-vtysh-config$"),
+            r"^service integrated-vtysh-config$", r"^username "),
     header=r"^(interface |router |route-map |line |bfd$|profile |peer |address-family |vrf |key chain |segment-routing)",
     exit_for=((r"^address-family ", "exit-address-family"),),
     default_exit="exit",
     keep_sections=r"^(interface |line |bfd$)",
     unmanaged_if_unknown=r"^interface ",
+    negate_short=(r"^description\b", r"^exec-timeout\b", r"^neighbor \S+ description\b", r"^log syslog\b",
+                  r"^banner motd\b"),
 )
 
 VRP = Dialect(
@@ -71,6 +78,8 @@ VRP = Dialect(
     default_exit="quit",
     keep_sections=r"^(interface |aaa$|user-interface |bfd$)",
     unmanaged_if_unknown=r"^interface (MEth|Meth|NULL)",
+    negate_short=(r"^description\b", r"^sysname\b", r"^header login information\b", r"^idle-timeout\b",
+                  r"^peer \S+ description\b", r"^router-id\b"),
 )
 
 DIALECTS = {"frr": FRR, "huawei_vrp": VRP}

@@ -249,10 +249,13 @@ class PushEngine:
                 current = lv.session.running_config()
                 back = confdiff.diff(current, lv.before, dialect, full=True)
                 cmds = confdiff.commands(back, lv.before, dialect)
-                lv.session.apply(cmds)
+                try:
+                    lv.session.apply(cmds)
+                except DeviceError as exc:   # best effort: every line that can be restored is; compare below
+                    r.rollback["apply_error"] = str(exc)
             after = lv.session.running_config()
             equal = confdiff.equivalent(after, lv.before, dialect)
-            r.rollback = {"restored": True, "equal_to_before": equal, "seconds": round(time.monotonic() - t0, 2)}
+            r.rollback.update({"restored": equal, "equal_to_before": equal, "seconds": round(time.monotonic() - t0, 2)})
             r.status = "rolled-back" if equal else "failed"
             if not equal:
                 r.error = (r.error or "") + "; rollback applied but the running config differs from the rollback point"

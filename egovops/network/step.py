@@ -34,6 +34,10 @@ def push(ctx: DeployContext) -> StepResult:
         p, sel, creds, vendor, vantage = _ctx(ctx)
     except Exception as exc:
         return StepResult("failed", str(exc))
+    if p.meta.environment == "lab":
+        from egovops.network.labprep import ensure_lab_router_sysctls
+
+        ensure_lab_router_sysctls(p, sel.routers, log=ctx.log)
     plans = [plan_of(p, n, vendor) for n in sel.routers]
     opts = PushOptions(workers=int(ctx.options.get("net_workers", 16)), backup_dir=Path(ctx.out).parent / "net" / "rollback")
     rep = PushEngine(plans, creds, opts, vantage=vantage,

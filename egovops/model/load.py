@@ -198,15 +198,15 @@ def _networks(col: _Collector, a: schema.AddressingFile, env: str) -> plan.Super
                         "lab addresses come only from 198.18.0.0/15 and fd00::/8", "lab-range")
                 ok = False
             nets[purpose + str(version)] = net
-    if not ok:
-        return None
-    items = list(nets.items())
+    items = list(nets.items())  # check overlaps among the prefixes that parsed, even if others did not
     for i, (ka, na) in enumerate(items):
         for kb, nb in items[i + 1:]:
             if na.version == nb.version and na.overlaps(nb):
                 fam = "ipv4" if na.version == 4 else "ipv6"
                 col.add("addressing.yaml", (fam, kb[:-1]), f"{nb} overlaps {ka[:-1]} {na}",
                         "every purpose needs its own, disjoint supernet", "overlap")
+    if not ok:
+        return None
     return plan.Supernets(**nets)
 
 
@@ -350,6 +350,9 @@ def _build(col: _Collector, root: Path, p: dict[str, Any]) -> Province | None:
         if len(set(planes)) != len(planes) or not planes:
             col.add("links.yaml", ("segments", seg, "planes"), "planes must be a non-empty list without repeats",
                     "one network, two planes: [data, video]", "topology")
+    if len(set(lf.uplink.planes)) != len(lf.uplink.planes) or not lf.uplink.planes:
+        col.add("links.yaml", ("uplink", "planes"), "planes must be a non-empty list without repeats",
+                "the national uplink carries [data, video]", "topology")
 
     router_names = {"province-rt", f"{lf.uplink.peer}-rt"} | {f"{c}-rt" for c in city_slugs}
     router_names |= {f"{city}-{c.slug}-rt" for city, cs in cf.counties.items() for c in cs}

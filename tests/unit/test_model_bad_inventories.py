@@ -153,6 +153,8 @@ CASES: list[Case] = [
          hint="Gbps"),
     Case("repeated-plane", replace("links.yaml", "# province -> city backbone\n    planes: [data, video]", "# province -> city backbone\n    planes: [data, data]"),
          "links.yaml", "segments.province_city.planes", "topology", r"without repeats", line_at="[data, data]"),
+    Case("uplink-without-planes", replace("links.yaml", "  asn: 65000\n  planes: [data, video]", "  asn: 65000\n  planes: []"),
+         "links.yaml", "uplink.planes", "topology", r"non-empty", line_at="planes: []"),
     Case("ospf-dead-not-above-hello", replace("links.yaml", "ospf_hello_seconds: 1", "ospf_hello_seconds: 4"),
          "links.yaml", "routing.ospf_dead_seconds", "routing", r"dead interval must exceed", line_at="ospf_dead_seconds"),
     Case("uplink-asn-equals-province", replace("links.yaml", "  asn: 65000\n", "  asn: 65034\n"),
@@ -377,6 +379,20 @@ def test_several_file_level_problems_reported_at_once(flat_lab: Path) -> None:
     res = CliRunner().invoke(cli, ["inventory", "validate", "--inventory", str(flat_lab), "--json"])
     assert res.exit_code == 2
     assert len(json.loads(res.stdout)["problems"]) == len(ps)
+
+
+def test_all_addressing_problems_at_once(flat_lab: Path) -> None:
+    """A malformed prefix does not hide an overlap between two others, nor a lab-range problem."""
+    for m in (replace("addressing.yaml", "loopback: fd00:34:0:1::/64", "loopback: fd00:34:0:1::1/64"),
+              replace("addressing.yaml", "p2p: 198.18.64.0/18", "p2p: 198.18.0.0/18"),
+              replace("addressing.yaml", "management: 198.19.0.0/20", "management: 10.0.0.0/20")):
+        m(flat_lab)
+    with pytest.raises(InventoryError) as err:
+        load_inventory(flat_lab)
+    ps = err.value.problems
+    _assert_has(ps, "addressing.yaml", "ipv6.loopback", "prefix")
+    _assert_has(ps, "addressing.yaml", "ipv4.p2p", "overlap")
+    _assert_has(ps, "addressing.yaml", "ipv4.management", "lab-range")
 
 
 def test_problem_text_names_place_and_hint(flat_lab: Path, monkeypatch: pytest.MonkeyPatch) -> None:

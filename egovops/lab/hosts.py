@@ -116,12 +116,33 @@ def _boot(province: Province, slug: str, root: Path) -> int:
     return p.pid
 
 
+INOTIFY_PER_HOST = 8
+
+
+def check_inotify(new_hosts: int) -> None:
+    """Refuse to boot hosts that would hang: each host's systemd needs ~6 inotify instances (all root's)."""
+    if not new_hosts:
+        return
+    limit = int(Path("/proc/sys/fs/inotify/max_user_instances").read_text())
+    used = 0
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        try:
+            used += sum(1 for fd in fd_dir.iterdir() if os.readlink(fd) == "anon_inode:inotify")
+        except OSError:
+            continue
+    need = used + INOTIFY_PER_HOST * new_hosts
+    if need > limit:
+        raise LabError(f"fs.inotify.max_user_instances is {limit}, {used} in use; {new_hosts} more hosts need ~{need}: "
+                       "hosts would hang in early boot. Run scripts/bootstrap as root (scripts/prepare.d/30-lab.sh raises it).")
+
+
 def start(province: Province, slugs: list[str], progress=lambda m: None, workers: int = 4) -> None:
     """Boot the hosts (idempotent: a running host is left alone) and wait until each answers SSH."""
     if not slugs:
         return
-    lower = rootfs.ensure(progress)
     todo = [s for s in slugs if not nspawn_pid(province, s)]
+    check_inotify(len(todo))
+    lower = rootfs.ensure(progress)
 
     def prep(slug: str) -> None:
         m = _mount_overlay(province, slug, lower)

@@ -194,6 +194,7 @@ def lab_up(province: Province, counties: bool = False, limit: Optional[str] = No
     t0 = time.monotonic()
     want_r, want_h = select(province, counties, limit)
     with locked(province):
+        _claim(province)
         current = lab_state(province)
         if current and current.all_up and set(want_r) <= {d.name for d in current.routers} \
                 and set(want_h) <= {d.name for d in current.hosts}:
@@ -222,11 +223,50 @@ def lab_up(province: Province, counties: bool = False, limit: Optional[str] = No
         return UpResult(True, len(rs), len(hs), fab["links"], time.monotonic() - t0, st)
 
 
+OWNERS = Path("/run/egovops-lab")
+
+
+def _owner_file(province: Province) -> Path:
+    return OWNERS / f"{prefix(province)}.owner"
+
+
+def _claim(province: Province, write: bool = True) -> None:
+    """One checkout per lab name on a machine: the namespaces and the management bridge are
+    machine-wide, so a second checkout bringing up the same inventory name would fight the first.
+    The owner (the state folder) is recorded under /run/egovops-lab/ (gone at reboot with the lab)."""
+    f = _owner_file(province)
+    mine = str(lab_dir(province))
+    try:
+        owner = f.read_text().strip()
+    except OSError:
+        owner = ""
+    if owner and owner != mine and fabric.lab_namespaces(province):
+        raise LabError(f"lab {province.meta.name} (prefix {prefix(province)}) is already running from another checkout "
+                       f"({owner}): use that checkout, or run `egovops lab down` there first")
+    if write:
+        OWNERS.mkdir(parents=True, exist_ok=True)
+        f.write_text(mine + "\n")
+
+
+def _release(province: Province) -> None:
+    f = _owner_file(province)
+    try:
+        if f.read_text().strip() == str(lab_dir(province)):
+            f.unlink()
+    except OSError:
+        pass
+    try:
+        OWNERS.rmdir()
+    except OSError:
+        pass
+
+
 def lab_down(province: Province, progress: Progress = lambda m: None) -> dict[str, int]:
     """Remove everything of this lab: processes (by PID file, then anything left in its namespaces),
     host overlays, namespaces (and with them every veth), the management bridge, FRR pathspaces.
     Works after a complete or a half-finished up; a no-op when nothing is there."""
     with locked(province):
+        _claim(province, write=False)
         raw = _read_raw(province) or {}
         names = set(raw.get("routers", []))
         rdir = routers.routers_dir(province)
@@ -244,12 +284,14 @@ def lab_down(province: Province, progress: Progress = lambda m: None) -> dict[st
         while cgroups.remove(ns_name(province, "")) >= 0 and cgroups.leftovers(ns_name(province, "")) \
                 and time.monotonic() < deadline:
             time.sleep(0.1)
+        cgroups.remove_legacy_shared()
         progress(f"stopped {h['hosts']} hosts, {len(router_pids)} router processes, {len(stray)} other lab processes")
         fab = fabric.teardown(province)
         removed = routers.cleanup_files(province)
         for sub in ("routers", "hosts"):
             shutil.rmtree(lab_dir(province) / sub, ignore_errors=True)
         state_file(province).unlink(missing_ok=True)
+        _release(province)
         progress(f"removed {fab['namespaces']} namespaces, {fab['links']} root links, {h['mounts']} mounts, {removed} FRR dirs")
         return {"hosts": h["hosts"], "router_processes": len(router_pids), "stray_processes": len(stray),
                 "namespaces": fab["namespaces"], "mounts": h["mounts"], "frr_dirs": removed}

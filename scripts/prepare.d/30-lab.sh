@@ -30,6 +30,21 @@ for d in / /etc /usr /usr/bin /usr/sbin /usr/lib /usr/lib64 /usr/share /var /var
   fi
 done
 
+# inotify instances: each lab host's systemd takes ~6 (path units, journald, logind ...), all
+# counted against root. Debian's default of 128 is exhausted by ~20 hosts; a host past the limit
+# hangs in early boot (its path units fail, sysinit never completes) and never answers SSH.
+# Raise the limits for the running kernel (no file in /etc: lab up checks them and says to run this).
+want_inst=8192
+want_watch=524288
+if [ "$(cat /proc/sys/fs/inotify/max_user_instances)" -lt "$want_inst" ]; then
+  say "raising fs.inotify.max_user_instances $(cat /proc/sys/fs/inotify/max_user_instances) -> $want_inst (lab hosts run systemd)"
+  sysctl -q -w fs.inotify.max_user_instances=$want_inst
+fi
+if [ "$(cat /proc/sys/fs/inotify/max_user_watches)" -lt "$want_watch" ]; then
+  say "raising fs.inotify.max_user_watches $(cat /proc/sys/fs/inotify/max_user_watches) -> $want_watch (lab hosts run systemd)"
+  sysctl -q -w fs.inotify.max_user_watches=$want_watch
+fi
+
 # The machine's own FRR and sshd are never started here: apt does not start services on these
 # machines, and the lab starts its own per-namespace instances by PID (egovops/lab/routers.py).
 

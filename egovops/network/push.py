@@ -264,14 +264,31 @@ class PushEngine:
             r.status = "failed"
             r.error = f"{r.error + '; ' if r.error else ''}rollback impossible: {exc}"
 
+    def _settle(self, lv: _Live, changed: set[str]) -> None:
+        if self.opt.verify:
+            self._verify(lv, changed)
+        else:
+            lv.verified = True
+        if lv.verified:
+            self._confirm(lv)
+        else:
+            self._restore(lv)
+        self._close(lv)
+
     def _close(self, lv: _Live) -> None:
         if lv.session is not None:
             lv.session.close()
             lv.session = None
 
+    def _done(self, lv: _Live) -> None:
+        if lv.result.status not in ("staged", "pending") and not getattr(lv, "_reported", False):
+            lv._reported = True  # type: ignore[attr-defined]
+            self.progress(lv.plan.target.name, "done", lv.result.status)
+
     def _guard(self, lv: _Live, phase: str, fn: Callable[[], None]) -> None:
         try:
             fn()
+            self._done(lv)
         except Exception as exc:  # one device's failure never touches the others
             msg = str(exc) if isinstance(exc, DeviceError) else f"{lv.plan.target.name}: {type(exc).__name__}: {exc}"
             lv.result.error = f"{phase}: {msg}"
@@ -280,6 +297,7 @@ class PushEngine:
             else:
                 lv.result.status = "failed"
             self._close(lv)
+            self._done(lv)
             log.debug("%s failed in %s: %s", lv.plan.target.name, phase, msg)
 
     def _pool(self, lives: list[_Live], phase: str, fn: Callable[[_Live], None]) -> None:
@@ -297,15 +315,8 @@ class PushEngine:
             self._pool(lives, "stage", self._stage)
             staged = [lv for lv in lives if lv.result.status == "staged"]
             changed = {lv.plan.target.name for lv in lives if lv.staged_at or lv.result.status == "failed"}
-            if self.opt.verify:
-                self._pool(staged, "verify", lambda lv: self._verify(lv, changed))
-            else:
-                for lv in staged:
-                    lv.verified = True
-            good = [lv for lv in staged if lv.verified and lv.result.status == "staged"]
-            bad = [lv for lv in staged if not lv.verified and lv.result.status == "staged"]
-            self._pool(bad, "restore", self._restore)
-            self._pool(good, "confirm", self._confirm)
+            # each device is confirmed or restored as soon as its own verification concludes
+            self._pool(staged, "verify", lambda lv: self._settle(lv, changed))
         finally:
             # interrupted (Ctrl-C, crash): nothing stays staged and unconfirmed
             for lv in lives:
@@ -314,5 +325,5 @@ class PushEngine:
                     self._restore(lv)
                 self._close(lv)
         for lv in lives:
-            self.progress(lv.plan.target.name, "done", lv.result.status)
+            self._done(lv)
         return PushReport([lv.result for lv in lives], time.monotonic() - t0, self.opt.dry_run)

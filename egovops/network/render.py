@@ -9,6 +9,7 @@ same dict that ``inventory render`` writes to ``intents/<router>.json``), never 
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ class Rendered:
     text: str
 
 
+@functools.lru_cache(maxsize=1)
 def _env() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=jinja2.StrictUndefined,

@@ -16,6 +16,8 @@ from egovops import __version__
 GROUPS = {
     "inventory": "egovops.cli.inventory:inventory_group",
     "deploy": "egovops.cli.deploy:deploy",
+    "harden": "egovops.cli.harden:harden",
+    "comply": "egovops.cli.comply:comply",
     "net": "egovops.cli.net:net_group",
     "lab": "egovops.cli.lab:lab_group",
 }

@@ -1,0 +1,55 @@
+"""egovops harden: bring hosts to the level-3 baseline (roles/baseline via playbooks/baseline.yml)."""
+
+from __future__ import annotations
+
+import click
+
+from egovops.cli.common import inventory_option, json_option, limit_option, load_or_exit
+from egovops.cli.output import BAD_INPUT, CHECK_FAILED, OK, console, err_console, print_json, table
+
+
+@click.command("harden")
+@inventory_option
+@limit_option
+@json_option
+@click.option("--check", is_flag=True, help="Dry run with --diff: show what would change, change nothing.")
+@click.option("--tags", default=None, help="Only these controls/families, e.g. L3-CES1-06,security_audit.")
+@click.option("--disruptive", is_flag=True, help="Also run controls whose remediation is disruptive (baseline_disruptive).")
+@click.option("-v", "verbosity", count=True, help="Pass -v.. to ansible-playbook (secrets stay hidden: no_log).")
+def harden(inventory: str, limit: str | None, as_json: bool, check: bool, tags: str | None, disruptive: bool,
+           verbosity: int) -> None:
+    """Apply the 等保2.0 三级 baseline to the inventory's hosts (idempotent; --check changes nothing).
+
+    Exit 0 when every host ran without failure, 1 when a host failed or was unreachable, 2 on bad input.
+    """
+    from egovops.compliance.harden import HardenInputError, run
+    from egovops.compliance.targets import select
+
+    p = load_or_exit(inventory, as_json)
+    sel = select(p, limit)
+    log = (lambda m: err_console.print(f"[dim]{m}[/]")) if as_json else (lambda m: console.print(f"[dim]{m}[/]"))
+    if sel.note:
+        log(sel.note)
+    try:
+        res = run(p, sel, check=check, tags=tags, disruptive=disruptive, progress=log, verbosity=verbosity)
+    except HardenInputError as exc:
+        if as_json:
+            print_json({"ok": False, "error": str(exc)})
+        else:
+            err_console.print(f"[bold red]✗[/] {exc}")
+        raise SystemExit(BAD_INPUT)
+    if as_json:
+        print_json({"ok": res.ok, "check": res.check, "seconds": res.seconds, "rc": res.rc, "tasks": res.tasks,
+                    "changed": res.changed, "hosts": [h.__dict__ for h in res.hosts]})
+    else:
+        verb = "would change" if check else "changed"
+        console.print(table(f"harden {'--check ' if check else ''}{p.meta.name}: {len(res.hosts)} hosts, "
+                            f"{res.tasks} tasks, {res.seconds:.1f}s",
+                            ["host", "ok", verb, "failed", "unreachable", "skipped"],
+                            [(h.host, h.ok, h.changed, h.failed, h.unreachable, h.skipped) for h in res.hosts]))
+        mark = "[green]✓[/]" if res.ok else "[bold red]✗[/]"
+        console.print(f"{mark} {res.changed} change(s) {'pending' if check else 'made'}; "
+                      f"log: build/harden/{p.meta.name}/harden{'-check' if check else ''}.log")
+        if not res.hosts:
+            console.print(res.log[-2000:])
+    raise SystemExit(OK if res.ok else CHECK_FAILED)

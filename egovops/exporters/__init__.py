@@ -1,0 +1,1 @@
+"""Prometheus exporters (prometheus-client) for egovops capabilities."""

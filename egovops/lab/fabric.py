@@ -45,6 +45,27 @@ def check_no_forwarding() -> None:
             pass
 
 
+def check_management_prefixes(province: Province) -> None:
+    """Refuse a management network that overlaps a route the root namespace already has on another
+    device (another lab's management network, or the machine's own): the controller could not tell
+    the two apart, and SSH to a lab device would reach the wrong machine."""
+    import json as _json
+    mine = bridge_name(province)
+    for net, fam in ((province.noc.management_v4, "-4"), (province.noc.management_v6, "-6")):
+        out = run(["ip", "-j", fam, "route", "show"], timeout=10, check=False).stdout or "[]"
+        for route in _json.loads(out):
+            dst, dev = route.get("dst", ""), route.get("dev", "")
+            if dst in ("default", "") or dst.startswith("fe80") or dst.startswith("ff00") or dev == mine:
+                continue
+            try:
+                other = ipaddress.ip_network(dst, strict=False)
+            except ValueError:
+                continue
+            if other.version == net.version and other.overlaps(net):
+                raise LabError(f"management network {net} of lab {province.meta.name} overlaps {other} on {dev} "
+                               f"(another lab or the machine): give the inventory its own management prefix in addressing.yaml")
+
+
 def existing_namespaces() -> set[str]:
     return {p.name for p in NETNS_DIR.iterdir()} if NETNS_DIR.exists() else set()
 
@@ -63,6 +84,7 @@ def create_namespaces(names: list[str]) -> None:
 def build(province: Province, routers: list[str], hosts: list[str], workers: int = 4) -> dict[str, int]:
     """Create namespaces, links, addresses and the management network for the given devices (idempotent)."""
     check_no_forwarding()
+    check_management_prefixes(province)
     up = set(routers) | set(hosts)
     ns = {d: ns_name(province, d) for d in up}
     create_namespaces(list(ns.values()))

@@ -77,7 +77,7 @@ def testlab(testlab_province: Province):
 @pytest.fixture
 def scratch_inventory(tmp_path: Path):
     """A throw-away lab inventory: the testlab plus its own name and management network."""
-    def make(name: str, mgmt4: str = "198.19.48.0/20", mgmt6: str = "fd00:34:0:fd::/64") -> Path:
+    def make(name: str, mgmt4: str = "198.19.176.0/20", mgmt6: str = "fd00:34:0:e0::/64") -> Path:
         d = tmp_path / name
         d.mkdir()
         (d / "inventory.yaml").write_text(

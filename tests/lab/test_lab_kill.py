@@ -40,7 +40,7 @@ def _kill_up_midway(inv: Path, at: str) -> None:
 # stages: namespaces and links built / routers started / hosts booting
 @pytest.mark.parametrize("at", ["management bridge", "routers:", "hosts:"])
 def test_down_after_a_killed_up_leaves_nothing(scratch_inventory, at):
-    inv = scratch_inventory("killlab", "198.19.80.0/20", "fd00:34:0:fb::/64")
+    inv = scratch_inventory("killlab", "198.19.208.0/20", "fd00:34:0:e2::/64")
     p = load_inventory(inv)
     lab_down(p)
     _kill_up_midway(inv, at)
@@ -53,7 +53,7 @@ def test_down_after_a_killed_up_leaves_nothing(scratch_inventory, at):
 
 
 def test_up_resumes_after_a_kill(scratch_inventory):
-    inv = scratch_inventory("killlab", "198.19.80.0/20", "fd00:34:0:fb::/64")
+    inv = scratch_inventory("killlab", "198.19.208.0/20", "fd00:34:0:e2::/64")
     p = load_inventory(inv)
     lab_down(p)
     try:

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.lab
 
 
 def test_a_second_checkout_is_refused(scratch_inventory, tmp_path, monkeypatch):
-    inv = scratch_inventory("ownlab", "198.19.96.0/20", "fd00:34:0:fa::/64")
+    inv = scratch_inventory("ownlab", "198.19.224.0/20", "fd00:34:0:e3::/64")
     p = load_inventory(inv)
     lab_down(p)
     try:
@@ -29,3 +29,13 @@ def test_a_second_checkout_is_refused(scratch_inventory, tmp_path, monkeypatch):
         monkeypatch.delenv("EGOVOPS_LAB_DIR", raising=False)
         lab_down(p)
     assert not any(residue(p).values())
+
+
+def test_a_management_network_clash_is_refused_and_changes_nothing(testlab, scratch_inventory):
+    p_test, _ = testlab
+    inv = scratch_inventory("clashlab", str(p_test.noc.management_v4), "fd00:34:0:e5::/64")
+    p = load_inventory(inv)
+    with pytest.raises(LabError, match="overlaps"):
+        lab_up(p, limit="!city:*")
+    assert residue(p)["namespaces"] == [] and residue(p)["links"] == []
+    lab_down(p)

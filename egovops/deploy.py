@@ -42,6 +42,8 @@ STEPS: dict[str, str] = {
     "lab-up": "egovops.lab.step:run",
     "net-push": "egovops.network.step:push",
     "net-verify": "egovops.network.step:verify",
+    "harden": "egovops.compliance.steps:harden",
+    "comply": "egovops.compliance.steps:comply",
 }
 
 

@@ -1,0 +1,62 @@
+"""Deploy steps "harden" (after net-verify) and "comply" (last): the baseline, then its proof.
+
+On a lab inventory, ``comply`` applies the lab waivers (egovops/compliance/waivers/lab.yaml: what a
+container host cannot offer, each with a reason, approver and expiry) and says so in its summary;
+elsewhere it applies ``options["waivers"]`` when the deploy was given a file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from egovops.deploy import DeployContext, StepResult
+from egovops.model.load import load_inventory
+
+LAB_WAIVERS = Path(__file__).with_name("waivers") / "lab.yaml"
+
+
+def harden(ctx: DeployContext) -> StepResult:
+    from egovops.compliance.harden import HardenInputError, run
+    from egovops.compliance.targets import select
+    p = ctx.province or load_inventory(ctx.inventory)
+    sel = select(p, ctx.options.get("limit"))
+    if not sel.targets:
+        return StepResult("skipped", sel.note or "no hosts selected")
+    try:
+        res = run(p, sel, progress=lambda m: None)
+    except HardenInputError as exc:
+        return StepResult("failed", str(exc))
+    details = {"seconds": res.seconds, "hosts": [h.__dict__ for h in res.hosts], "rc": res.rc}
+    summary = f"{len(res.hosts)} hosts, {res.changed} change(s) in {res.seconds:.0f}s"
+    if not res.ok:
+        bad = [h.host for h in res.hosts if h.failed or h.unreachable]
+        return StepResult("failed", f"{summary}; failed or unreachable: {', '.join(bad) or 'ansible rc ' + str(res.rc)}",
+                          details)
+    return StepResult("changed" if res.changed else "ok", summary, details)
+
+
+def comply(ctx: DeployContext) -> StepResult:
+    from egovops.compliance import report as rep
+    from egovops.compliance import waivers as wv
+    from egovops.compliance.catalogue import load
+    from egovops.compliance.runner import scan
+    from egovops.compliance.targets import REPO, role_params, select
+    from egovops.exporters.compliance import write_textfile
+    p = ctx.province or load_inventory(ctx.inventory)
+    cat = load()
+    sel = select(p, ctx.options.get("limit"))
+    if not sel.targets:
+        return StepResult("skipped", sel.note or "no hosts selected")
+    wfile = ctx.options.get("waivers") or (LAB_WAIVERS if p.meta.environment == "lab" else None)
+    waivers = wv.load(wfile, cat) if wfile else []
+    s = scan(sel.targets, cat, role_params(), sel.key, p.meta.name, p.meta.version)
+    s.unused_waivers = wv.apply(s.results, waivers, dt.date.today())
+    out = REPO / "build" / "compliance" / p.meta.name
+    written = rep.write(s, cat, out, rep.FORMATS)
+    write_textfile(s, out / "egov_compliance.prom")
+    c = s.counts()
+    summary = (f"{len(s.nodes())} hosts: pass {c['pass']}, fail {c['fail']}, waived {c['waived']}, error {c['error']}"
+               f" (score {s.score() * 100:.1f}%){'; waivers ' + str(wfile) if wfile else ''}; report {written['html']}")
+    return StepResult("failed" if s.failed else "ok", summary, {"counts": c, "score": s.score(),
+                                                                 "reports": {k: str(v) for k, v in written.items()}})

@@ -1,0 +1,31 @@
+"""The stack program: thin, as in Pulumi's examples — read the config, call the components.
+
+``stacks/__main__.py`` calls :func:`program` under the Pulumi CLI / Automation API; the offline
+preview calls it under the mock runtime with the config rendered from the inventory.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import pulumi
+
+from egovops.stacks import config as stack_config
+from egovops.stacks.components import (CloudNode, CloudNodeArgs, ObjectStore, ObjectStoreArgs, PlatformService,
+                                       PlatformServiceArgs)
+
+
+def program(cfg: Optional[stack_config.StackConfig] = None) -> None:
+    """Deploy one node: its CloudNode baseline, its platform services, its object store."""
+    cfg = cfg or stack_config.from_pulumi()
+    node = CloudNode(cfg.node, CloudNodeArgs(config=cfg))
+    services = {
+        s.slug: PlatformService(s.slug, PlatformServiceArgs(service=s, config=cfg, namespace=node.namespaces[s.slug]))
+        for s in cfg.services
+    }
+    store = ObjectStore(f"{cfg.node}-store", ObjectStoreArgs(config=cfg, endpoint=cfg.s3_endpoint))
+    pulumi.export("node", cfg.node)
+    pulumi.export("kind", cfg.kind)
+    pulumi.export("services", {slug: s.values["service"]["role"] for slug, s in services.items()})
+    pulumi.export("namespaces", list(node.namespaces))
+    pulumi.export("buckets", list(store.buckets))

@@ -72,7 +72,7 @@ VRP = Dialect(
     negate_prefix="undo ",
     comment_prefixes=("#", "!"),
     ignore=(r"^return$", r"^quit$", r"^!Software Version", r"^!Last configuration", r"^\s*$"),
-    header=r"^(interface |ospf |ospfv3 |bgp |ipv4-family |ipv6-family |area |acl |aaa$|user-interface |bfd|"
+    header=r"^(interface |ospf \d+( |$)|ospfv3 \d+$|bgp \d+$|ipv4-family |ipv6-family |area |acl |aaa$|user-interface |bfd$|"
            r"route-policy |ip ip-prefix |ip ipv6-prefix )",
     exit_for=(),
     default_exit="quit",
@@ -152,10 +152,13 @@ def _walk(run: Node, want: Node, path: tuple[str, ...], dialect: Dialect, out: l
           unmanaged: list[str], full: bool = False) -> None:
     keep = re.compile(dialect.keep_sections)
     unknown = re.compile(dialect.unmanaged_if_unknown)
-    # removals first: a value that changes (ospf area 0 -> 10) must be removed before it is re-set
-    for line, node in run.children.items():
-        if line in want.children:
-            continue
+    # removals first: a value that changes (ospf area 0 -> 10) must be removed before it is re-set;
+    # a more specific line goes before the line it extends ("no ip ospf bfd profile X" before
+    # "no ip ospf bfd", which on FRR takes the profile with it)
+    gone = [l for l in run.children if l not in want.children]
+    extends = {l for l in gone if any(o != l and l.startswith(o + " ") for o in gone)}
+    for line in sorted(gone, key=lambda l: l not in extends):
+        node = run.children[line]
         if not path and node.section and unknown.match(line) and not full:
             unmanaged.append(line)
             continue

@@ -158,21 +158,28 @@ class VrpSession(NetmikoSession):
             raise DeviceError(f"{self.target.name}: the device refused: {_first_line(VRP_ERROR.search(out).group(0))}")
         return out
 
+    @property
+    def persist_id(self) -> str:
+        # a named trial can be confirmed or aborted from a later session (the engine reconnects)
+        return f"egovops-{self.target.name}"
+
     def stage(self, confirm_timeout: float) -> None:
         # the device itself reverts if no confirm arrives (e.g. this controller dies mid-push)
-        out = self.conn.send_command_timing(f"commit trial {max(60, int(confirm_timeout))}")
+        out = self.conn.send_command_timing(f"commit trial {max(60, int(confirm_timeout))} persist {self.persist_id}")
         if "Error" in out:
             raise DeviceError(f"{self.target.name}: commit trial failed: {_first_line(out)}")
 
     def confirm(self) -> None:
-        out = self.conn.send_command_timing("commit")
+        self.conn.config_mode()
+        out = self.conn.send_command_timing(f"commit persist {self.persist_id}")
         if "Error" in out:
             raise DeviceError(f"{self.target.name}: commit (confirm) failed: {_first_line(out)}")
         self.conn.exit_config_mode()
         self.save()
 
     def abort(self) -> bool:
-        self.conn.send_command_timing("abort trial")
+        self.conn.config_mode()
+        self.conn.send_command_timing(f"abort trial persist {self.persist_id}")
         self.conn.exit_config_mode()
         return True
 

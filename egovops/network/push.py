@@ -172,6 +172,13 @@ class PushEngine:
         lv.session.stage(self.opt.confirm_timeout)
         r.seconds["apply"] = round(time.monotonic() - t1, 3)
         r.status = "staged"
+        # free the session: at most --workers sessions are ever open; verify/confirm reconnect
+        self._close(lv)
+
+    def _session(self, lv: _Live) -> Session:
+        if lv.session is None:
+            lv.session = self.opener(lv.plan.target, self.creds)
+        return lv.session
 
     # ------------------------------------------------------------------ phase 2: verify
     def _excused(self, lv: _Live, key: str, changed: set[str]) -> bool:
@@ -190,8 +197,7 @@ class PushEngine:
         self.progress(p.target.name, "verify", "")
         last: dict[str, Any] = {}
         while True:
-            assert lv.session is not None
-            state = lv.session.protocol_state()
+            state = self._session(lv).protocol_state()
             lost = {k: sorted(set(lv.before_state.get(k) or ()) - set(state.get(k) or ())) for k in STATE_KINDS}
             blamed = {k: [x for x in v if not self._excused(lv, x, changed)] for k, v in lost.items()}
             blamed = {k: v for k, v in blamed.items() if v}
@@ -222,11 +228,10 @@ class PushEngine:
 
     # ------------------------------------------------------------------ phase 3: confirm / restore
     def _confirm(self, lv: _Live) -> None:
-        assert lv.session is not None
         if time.monotonic() > lv.staged_at + self.opt.confirm_timeout:
             raise DeviceError(f"{lv.plan.target.name}: confirm window of {self.opt.confirm_timeout:g}s passed")
         t0 = time.monotonic()
-        lv.session.confirm()
+        self._session(lv).confirm()
         lv.result.seconds["confirm"] = round(time.monotonic() - t0, 3)
         lv.result.status = "changed"
         self.progress(lv.plan.target.name, "confirmed", "")
@@ -238,8 +243,7 @@ class PushEngine:
         self.progress(p.target.name, "rollback", r.error or "")
         t0 = time.monotonic()
         try:
-            if lv.session is None:
-                lv.session = self.opener(p.target, self.creds)
+            self._session(lv)
             aborted = False
             try:
                 aborted = lv.session.abort()

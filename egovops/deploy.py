@@ -43,6 +43,7 @@ STEPS: dict[str, str] = {
     "net-push": "egovops.network.step:push",
     "net-verify": "egovops.network.step:verify",
     "harden": "egovops.compliance.steps:harden",
+    "stacks-preview": "egovops.stacks.step:run",
     "comply": "egovops.compliance.steps:comply",
 }
 

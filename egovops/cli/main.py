@@ -20,6 +20,7 @@ GROUPS = {
     "comply": "egovops.cli.comply:comply",
     "net": "egovops.cli.net:net_group",
     "lab": "egovops.cli.lab:lab_group",
+    "stacks": "egovops.cli.stacks:stacks_group",
 }
 
 

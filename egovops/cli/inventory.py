@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from egovops.cli.common import inventory_option, json_option, load_or_exit
-from egovops.cli.output import OK, console, print_json, table
+from egovops.cli.output import BAD_INPUT, OK, console, err_console, print_json, table
 from egovops.model.province import Province
 from egovops.render import render_all, write_tree
 
@@ -103,7 +103,13 @@ def render(inventory: str, as_json: bool, out: str) -> None:
     """Derive every artefact from the inventory (deterministic; nothing is written if it is invalid)."""
     p = load_or_exit(inventory, as_json)
     files = render_all(p)
-    counts = write_tree(files, Path(out))
+    try:
+        counts = write_tree(files, Path(out))
+    except OSError as exc:  # e.g. --out names a file or an unwritable folder: bad input, not a crash
+        if as_json:
+            print_json({"ok": False, "out": out, "error": str(exc)})
+        err_console.print(f"[red]cannot write the artefacts into {out}: {exc}[/]")
+        raise SystemExit(BAD_INPUT)
     per_kind: dict[str, int] = {}
     for path in files:
         per_kind[path.split("/", 1)[0]] = per_kind.get(path.split("/", 1)[0], 0) + 1

@@ -104,6 +104,17 @@ def test_render_json_and_rerender(tmp_path: Path) -> None:
     assert (again["written"], again["removed"], again["unchanged"]) == (0, 0, doc["files"])
 
 
+def test_render_into_a_file_is_bad_input(tmp_path: Path) -> None:
+    """An --out that cannot be a folder exits 2 with a message (JSON too), not a traceback."""
+    target = tmp_path / "afile"
+    target.write_text("x")
+    assert run("inventory", "render", "--inventory", str(INVENTORIES["lab"]), "--out", str(target)).exit_code == 2
+    below = target / "out"
+    doc = run_json("inventory", "render", "--inventory", str(INVENTORIES["lab"]), "--out", str(below), code=2)
+    assert doc["ok"] is False and doc["out"] == str(below) and doc["error"]
+    assert target.read_text() == "x"
+
+
 def test_render_human_output(tmp_path: Path) -> None:
     res = run("inventory", "render", "--inventory", str(INVENTORIES["lab"]), "--out", str(tmp_path / "o"))
     assert res.exit_code == 0 and "rendered" in res.stdout and "Artefacts" in res.stdout

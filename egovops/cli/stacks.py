@@ -14,8 +14,22 @@ from typing import Optional
 import click
 
 from egovops.cli.common import inventory_option, json_option, load_or_exit
-from egovops.cli.output import BAD_INPUT, CHECK_FAILED, OK, console, err_console, print_json, table
+from egovops.cli.output import BAD_INPUT, CHECK_FAILED, OK, console, err_console, print_json
 from egovops.model.province import Province
+
+
+def table(title: str, columns, rows):
+    """A rich table whose cells are plain text: Pulumi types such as ``egovops:cloud:CloudNode``
+    must not be read as markup or emoji codes (``:cloud:``)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    t = Table(title=title, title_justify="left")
+    for c in columns:
+        t.add_column(c)
+    for r in rows:
+        t.add_row(*[Text("" if v is None else str(v)) for v in r])
+    return t
 
 stack_option = click.option("--stack", "-s", "stacks", multiple=True, metavar="NODE",
                             help="Stack (node slug) to act on; repeatable. Default: every node.")

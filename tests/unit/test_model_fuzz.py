@@ -74,7 +74,7 @@ def damaged(edits: list[tuple[tuple, Any, bool]]) -> dict[str, Any]:
 edit = st.tuples(st.sampled_from(all_paths()), st.sampled_from(ODD_VALUES), st.booleans())
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(edit, min_size=1, max_size=3))
 def test_damage_gives_problems_never_a_crash(edits: list) -> None:
     try:

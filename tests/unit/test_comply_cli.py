@@ -1,0 +1,54 @@
+"""CLI bad input: exit 2, the bad input named, nothing scanned or run."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.unit
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def egovops(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    import os
+    e = {**os.environ, **(env or {})}
+    e.pop("EGOVOPS_BREAKGLASS_VARS", None)
+    return subprocess.run([sys.executable, "-m", "egovops.cli.main", *args], capture_output=True, text=True,
+                          cwd=REPO, env=e, timeout=120)
+
+
+def test_comply_bad_waivers_file_exits_2_and_names_the_entry(tmp_path):
+    w = tmp_path / "w.yaml"
+    w.write_text("waivers:\n  - {control: L3-NOPE, hosts: '*', reason: r, approver: a, expires: 2030-01-01}\n")
+    r = egovops("comply", "--inventory", "inventories/anhui", "--waivers", str(w), "--json")
+    assert r.returncode == 2
+    d = json.loads(r.stdout)
+    assert d["ok"] is False and any("L3-NOPE" in p for p in d["problems"])
+
+
+def test_comply_unknown_report_format_exits_2():
+    r = egovops("comply", "--inventory", "inventories/anhui", "--report", "html,pdf")
+    assert r.returncode == 2 and "pdf" in r.stderr
+
+
+def test_comply_unknown_controls_exit_2():
+    r = egovops("comply", "--inventory", "inventories/anhui", "--controls", "L9-*")
+    assert r.returncode == 2 and "L9-*" in r.stderr
+
+
+def test_harden_without_breakglass_hash_in_production_exits_2():
+    r = egovops("harden", "--inventory", "inventories/anhui", "--json")
+    assert r.returncode == 2
+    assert "EGOVOPS_BREAKGLASS_VARS" in json.loads(r.stdout)["error"]
+
+
+def test_deploy_has_harden_after_net_verify_and_comply_last():
+    from egovops.deploy import STEPS
+    names = list(STEPS)
+    assert names[-1] == "comply"
+    assert names.index("harden") > names.index("net-verify") if "net-verify" in names else "harden" in names

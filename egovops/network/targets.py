@@ -59,7 +59,7 @@ def select(province: Province, limit: Optional[str]) -> Selection:
                 skipped[n] = "external (not ours to configure)"
         wanted = [n for n in wanted if n not in skipped]
     if not wanted:
-        raise SelectionError(f"no router matches --limit {limit!r}" + (f" (skipped: {', '.join(sorted(skipped))})"
+        raise SelectionError(f"no router matches --limit {limit!r}" + (f" (skipped: {'; '.join(f'{k}: {v}' for k, v in sorted(skipped.items()))})"
                                                                         if skipped else ""))
     return Selection(wanted, skipped)
 

@@ -25,6 +25,8 @@ def deploy(inventory: str, as_json: bool, skip: tuple[str, ...], out: str, count
     unknown = sorted(set(skip) - set(STEPS))
     if unknown:
         err_console.print(f"[red]unknown step(s) for --skip: {', '.join(unknown)}[/] (steps: {', '.join(STEPS)})")
+        if as_json:  # --json promises a document on stdout, also for bad input
+            print_json({"ok": False, "error": f"unknown step(s) for --skip: {', '.join(unknown)}", "steps": list(STEPS)})
         raise SystemExit(BAD_INPUT)
     log = (lambda m: err_console.print(f"    {m}")) if as_json else (lambda m: console.print(f"    {m}"))
     ctx = DeployContext(inventory=inventory, out=Path(out), options={"counties": counties, "json": as_json}, log=log)

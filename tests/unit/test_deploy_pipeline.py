@@ -139,6 +139,12 @@ def test_cli_deploy_unknown_skip_exits_2(tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, ["deploy", "--inventory", str(LAB), "--out", str(tmp_path / "o"), "--skip", "bogus"])
     assert res.exit_code == 2
     assert "bogus" in res.stderr and not (tmp_path / "o").exists()
+    res = CliRunner().invoke(cli, ["deploy", "--inventory", str(LAB), "--out", str(tmp_path / "o"), "--skip", "bogus",
+                                   "--skip", "validate", "--json"])
+    assert res.exit_code == 2
+    doc = json.loads(res.stdout)
+    assert doc["ok"] is False and "bogus" in doc["error"] and "validate" not in doc["error"]
+    assert doc["steps"] == list(deploy.STEPS)
 
 
 def test_real_steps_keep_the_documented_order() -> None:

@@ -57,6 +57,16 @@ def test_render_twice_is_byte_identical(tmp_path: Path) -> None:
     assert tree(a) == tree(b)
 
 
+def test_render_is_independent_of_hash_seed(tmp_path: Path) -> None:
+    """Two processes with different hash seeds (set/dict order of strings) render identical trees."""
+    exe = Path(sys.executable).parent / "egovops"
+    for seed in ("1", "2"):
+        res = subprocess.run([str(exe), "inventory", "render", "--inventory", str(LAB), "--out", str(tmp_path / seed)],
+                             capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": seed}, timeout=120)
+        assert res.returncode == 0, res.stderr
+    assert tree(tmp_path / "1") == tree(tmp_path / "2")
+
+
 def test_every_file_says_it_is_generated(lab_files: dict[str, str]) -> None:
     for path, text in lab_files.items():
         if path.endswith(".json"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -71,7 +71,6 @@ class Case:
     message: str                    # regex the message must match
     line_at: Optional[str] = None   # the problem's line is the (first) line containing this text
     hint: str = ""                  # regex the hint must match (it is always required non-empty)
-    extra: dict = field(default_factory=dict)
 
 
 IDENTITY_END = "    image: registry.egov.ah/platform/identity:3.4.2\n"

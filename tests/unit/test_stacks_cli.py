@@ -1,0 +1,93 @@
+"""`egovops stacks …`: the production path refuses honestly without the Pulumi CLI, bad input exits 2,
+the preview exits 1 naming resource and control on a violation, configs are rendered not typed.
+
+Why: operators and CI rely on the exit codes (0 ok, 1 check failed, 2 bad input) and on the
+production commands never pretending to deploy.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from egovops.cli.main import cli
+from egovops.deploy import STEPS
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture
+def no_pulumi(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("PULUMI_HOME", str(tmp_path / "pulumi-home"))
+
+
+@pytest.mark.parametrize("action", ["up", "diff"])
+def test_production_without_cli_exits_2_with_one_sentence(no_pulumi, action):
+    res = CliRunner().invoke(cli, ["stacks", action, "--stack", "province"])
+    assert res.exit_code == 2
+    text = " ".join(res.output.split())
+    assert "Pulumi CLI is not installed" in text and "install" in text
+    assert text.count(". ") <= 1 and "deployed" not in text.lower().replace("nothing deployed", "")
+
+
+def test_production_json_error(no_pulumi):
+    res = CliRunner().invoke(cli, ["stacks", "up", "--stack", "province", "--json"])
+    assert res.exit_code == 2 and "Pulumi CLI is not installed" in json.loads(res.stdout)["error"]
+
+
+def test_unknown_stack_is_bad_input():
+    res = CliRunner().invoke(cli, ["stacks", "preview", "--stack", "atlantis"])
+    assert res.exit_code == 2 and "atlantis" in res.output
+
+
+def test_preview_one_stack_json_is_labelled_offline():
+    res = CliRunner().invoke(cli, ["stacks", "preview", "--stack", "dr-remote", "--json"])
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.stdout)
+    assert d["ok"] and "mock runtime" in d["note"] and "nothing was deployed" in d["note"]
+    (s,) = d["stacks"]
+    assert s["stack"] == "dr-remote" and s["counts"]["Namespace"] >= 1
+
+
+def test_preview_violation_exits_1_naming_resource_and_control(monkeypatch):
+    """A service exposed as NodePort in the extranet zone is rejected (L3-ABS1-20)."""
+    import egovops.stacks.components.platform_service as ps
+    from egovops.stacks.values import service_values
+
+    def exposed(svc, cfg):
+        v = service_values(svc, cfg)
+        if svc.slug == "case-db":
+            v["service"]["type"] = "NodePort"
+        return v
+
+    monkeypatch.setattr(ps, "service_values", exposed)
+    res = CliRunner().invoke(cli, ["stacks", "preview", "--stack", "province", "--json"])
+    assert res.exit_code == 1
+    d = json.loads(res.stdout)
+    (v,) = d["stacks"][0]["violations"]
+    assert v["control"] == "L3-ABS1-20" and v["resource"] == "Service/case-db/case-db"
+
+
+def test_config_renders_every_stack(tmp_path, lab_province):
+    res = CliRunner().invoke(cli, ["stacks", "config", "--out", str(tmp_path), "--json"])
+    assert res.exit_code == 0, res.output
+    files = sorted(p.name for p in tmp_path.glob("Pulumi.*.yaml"))
+    assert files == sorted(f"Pulumi.{n.slug}.yaml" for n in lab_province.nodes)
+    assert "egovops:services" in (tmp_path / "Pulumi.province.yaml").read_text(encoding="utf-8")
+    again = json.loads(CliRunner().invoke(cli, ["stacks", "config", "--out", str(tmp_path), "--json"]).stdout)
+    assert again["written"] == [] and len(again["unchanged"]) == 19
+
+
+def test_policies_listed_with_controls():
+    d = json.loads(CliRunner().invoke(cli, ["stacks", "policies", "--json"]).stdout)
+    assert len(d) >= 14 and all(p["control"].startswith("L3-") for p in d)
+
+
+def test_deploy_step_before_comply():
+    names = list(STEPS)
+    assert "stacks-preview" in names
+    if "comply" in names:
+        assert names.index("stacks-preview") == names.index("comply") - 1 or names.index("stacks-preview") < names.index("comply")

@@ -49,6 +49,9 @@ def main() -> None:
             continue
         if have == want:
             continue
+        if not os.access(proc_path(key), os.W_OK):  # read-only here: same answer in --check and in a real run
+            unsettable[key] = f"is {have}, wanted {want}: read-only here (a kernel-wide key, or /proc/sys mounted read-only in a container; set it on the container host)"
+            continue
         if module.check_mode:
             live_changes[key] = f"{have} -> {want}"
             continue

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Literal, Optional
 
+from egovops.model.load import load_inventory
+from egovops.model.problems import InventoryError
 from egovops.model.province import Province
 
 Status = Literal["ok", "changed", "failed", "skipped"]
@@ -75,7 +77,13 @@ def run_pipeline(ctx: DeployContext, skip: set[str], on_start: Callable[[str, in
             on_start(name, i, len(names))
             t0 = time.monotonic()
             try:
+                if ctx.province is None and name != "validate":
+                    # validate was skipped: every later step still needs the model
+                    ctx.province = load_inventory(ctx.inventory)
                 res = step_function(name)(ctx)
+            except InventoryError as exc:
+                res = StepResult("failed", f"{len(exc.problems)} problem(s) in {ctx.inventory}",
+                                 {"problems": [str(p) for p in exc.problems]})
             except Exception as exc:  # a step's crash is reported as its failure, never as success
                 res = StepResult("failed", f"{type(exc).__name__}: {exc}")
             rec = StepRecord(name, res.status, round(time.monotonic() - t0, 2), res.summary, res.details)

@@ -41,7 +41,7 @@ def render(province: Province) -> dict[str, str]:
             continue
         noc = noc_of_router(r)
         routers.setdefault(noc, []).append({
-            "targets": [str(r.management.ipv4.ip), str(r.management.ipv6.ip)],
+            "targets": [str(r.management.ipv4.ip), f"[{r.management.ipv6.ip}]"],
             "labels": {"router": r.name, "role": r.role, "city": r.city or "", "noc": noc,
                        "loopback_ipv4": str(r.loopback.ipv4.ip), "loopback_ipv6": str(r.loopback.ipv6.ip)},
         })

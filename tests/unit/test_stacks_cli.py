@@ -91,3 +91,16 @@ def test_deploy_step_before_comply():
     assert "stacks-preview" in names
     if "comply" in names:
         assert names.index("stacks-preview") == names.index("comply") - 1 or names.index("stacks-preview") < names.index("comply")
+
+
+def test_deploy_step_fails_when_the_preview_fails(monkeypatch, lab_province):
+    from egovops.deploy import DeployContext
+    from egovops.stacks import policies, preview as pv, step
+
+    bad = pv.StackReport("province", "provincial")
+    bad.violations = [policies.Violation("services-dual-stack", "L3-CNS1-20", "Service/x/x", "urn", "single stack")]
+    monkeypatch.setattr(pv, "preview", lambda province, only=None, jobs=1, progress=None: pv.PreviewReport([bad], [], 0.1))
+    res = step.run(DeployContext(inventory="inventories/lab", out=None, province=lab_province, log=lambda m: None))
+    assert res.status == "failed"
+    assert any("L3-CNS1-20" in p and "Service/x/x" in p for p in res.details["problems"])
+    assert "offline" in res.summary

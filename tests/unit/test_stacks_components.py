@@ -156,3 +156,27 @@ def test_object_store_buckets_versioned_encrypted_replicated(lab_province):
     assert all(b.props["versioning"] is True and b.props["encryption"] is True for b in buckets)
     assert all(b.parent == comp.urn for b in buckets)
     assert set(comp.outputs["buckets"]) == {b.props["bucket"] for b in buckets}
+
+
+def test_stack_entry_point_reads_the_rendered_config(lab_province):
+    """stacks/__main__.py (what the Pulumi CLI runs) reads pulumi.Config and deploys the same as
+    the program given the parsed config."""
+    import runpy
+
+    from egovops.stacks import PROJECT_DIR
+    from egovops.stacks.program import program
+
+    via_config, _ = run(lab_province, "hefei", lambda c: runpy.run_path(str(PROJECT_DIR / "__main__.py")))
+    direct, _ = run(lab_province, "hefei", program)
+    assert sorted(r.urn for r in via_config) == sorted(r.urn for r in direct)
+    assert len(direct) > 100
+
+
+def test_malformed_config_names_the_key(lab_province):
+    raw = rendered(lab_province, "province")
+    broken = {k: v for k, v in raw.items() if k != "egovops:services"}
+    with pytest.raises(sc.ConfigError, match="egovops:services"):
+        sc.parse(broken)
+    bad = dict(raw, **{"egovops:services": [{"slug": "x"}]})
+    with pytest.raises(sc.ConfigError, match="province"):
+        sc.parse(bad)

@@ -90,7 +90,7 @@ def config_cmd(inventory: str, as_json: bool, out: Optional[str]) -> None:
 @inventory_option
 @json_option
 @stack_option
-@click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(1, 16),
+@click.option("--jobs", "-j", default=2, show_default=True, type=click.IntRange(1, 16),
               help="Worker processes (each runs whole stacks).")
 @click.option("--resources", "show_resources", is_flag=True, help="List every resource (type, name, key properties).")
 def preview_cmd(inventory: str, as_json: bool, stacks: tuple[str, ...], jobs: int, show_resources: bool) -> None:

@@ -188,9 +188,13 @@ def _worker(args: tuple[str, dict[str, Any]]) -> StackReport:
     return preview_stack(*args)
 
 
-def preview(province: Province, only: Optional[list[str]] = None, jobs: int = 1,
+def preview(province: Province, only: Optional[list[str]] = None, jobs: int = 2,
             progress: Callable[[int, int, StackReport], None] = lambda i, n, r: None) -> PreviewReport:
-    """Preview the stacks of ``province`` (all, or the ``only`` slugs); ``jobs`` worker processes."""
+    """Preview the stacks of ``province`` (all, or the ``only`` slugs); ``jobs`` worker processes.
+
+    Workers are spawned, not forked: Pulumi's runtime keeps executor threads, and a forked copy of a
+    process with threads can deadlock. Each worker runs whole stacks; results come back in order.
+    """
     t0 = time.monotonic()
     configs = rendered_configs(province, only)
     items = list(configs.items())
@@ -198,7 +202,7 @@ def preview(province: Province, only: Optional[list[str]] = None, jobs: int = 1,
     if jobs > 1 and len(items) > 1:
         import multiprocessing as mp
 
-        with mp.get_context("fork").Pool(min(jobs, len(items))) as pool:
+        with mp.get_context("spawn").Pool(min(jobs, len(items))) as pool:
             for i, rep in enumerate(pool.imap(_worker, items), start=1):
                 reports.append(rep)
                 progress(i, len(items), rep)

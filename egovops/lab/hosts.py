@@ -106,11 +106,15 @@ def _boot(province: Province, slug: str, root: Path) -> int:
     log = open(d / "console.log", "ab")
     cmd = ["systemd-nspawn", "-q", "-b", "-D", str(root), "--register=no", "--keep-unit",
            f"--network-namespace-path=/run/netns/{ns}", "-M", ns, f"--hostname={slug}",
-           "--resolv-conf=off", "--timezone=off", "--link-journal=no", "--console=read-only"]
+           "--resolv-conf=off", "--timezone=off", "--link-journal=no", "--console=read-only",
+           # the host owns its namespace (ext0, mgmt0): it manages its own firewall and network sysctls,
+           # as a real host does; nothing outside that namespace is reachable with this capability
+           "--capability=CAP_NET_ADMIN"]
     # own cgroup first (see cgroups.py), then exec nspawn in place of the shell: the PID stays nspawn's
     script = cgroups.shell_enter(ns) + ' && exec "$@"'
+    env = {**os.environ, "SYSTEMD_NSPAWN_API_VFS_WRITABLE": "network"}  # /proc/sys/net writable (own netns only)
     p = subprocess.Popen(["sh", "-c", script, "sh", *cmd], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                         start_new_session=True)
+                         start_new_session=True, env=env)
     log.close()
     (d / "nspawn.pid").write_text(f"{p.pid}\n")
     return p.pid

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -108,6 +109,24 @@ def test_host_etc_change_stays_in_the_host(small):
     assert r.stdout.split() [-1] == "hefei" and marker in r.stdout
     assert Path("/etc/login.defs").read_bytes() == machine
     assert marker.encode() not in Path("/etc/login.defs").read_bytes()
+
+
+def test_host_manages_its_own_network_only(small):
+    """A host may change its network sysctls and firewall (its own namespace), never the machine's."""
+    p, _ = small
+    node = p.node("hefei")
+    sysctl = "/proc/sys/net/ipv4/conf/all/accept_redirects"
+    machine = Path(sysctl).read_text()
+    flipped = "0" if machine.strip() == "1" else "1"
+    key = str(secrets_dir(p) / "id_ed25519")
+    r = subprocess.run(SSH + ["-i", key, f"root@{node.management.ipv6.ip}",
+                              f"echo {flipped} > {sysctl} && cat {sysctl} && nft add table inet egovops_lab_test && nft list tables"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split()[0] == flipped and "egovops_lab_test" in r.stdout
+    assert Path(sysctl).read_text() == machine
+    if shutil.which("nft"):  # the machine need not have nftables; the table lives in the host's netns anyway
+        assert "egovops_lab_test" not in subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout
 
 
 def test_secrets_are_private(small):

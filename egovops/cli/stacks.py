@@ -164,7 +164,7 @@ def policies_cmd(as_json: bool) -> None:
 
 
 def _production(action: str, inventory: str, as_json: bool, stacks: tuple[str, ...], endpoint: Optional[str],
-                bucket: str) -> None:
+                bucket: str, s3_endpoint: Optional[str]) -> None:
     from egovops.render.pulumi_config import stack_config
     from egovops.stacks import production
 
@@ -183,7 +183,10 @@ def _production(action: str, inventory: str, as_json: bool, stacks: tuple[str, .
     p = load_or_exit(inventory, as_json)
     (name,) = _check_stacks(p, stacks, as_json)
     out = err_console if as_json else console
-    res = production.run(action, name, stack_config(p, p.node(name))["config"], backend,  # type: ignore[arg-type]
+    rendered = stack_config(p, p.node(name))["config"]
+    if s3_endpoint:
+        rendered["egovops:s3Endpoint"] = s3_endpoint
+    res = production.run(action, name, rendered, backend,  # type: ignore[arg-type]
                          on_output=lambda line: out.print(line.rstrip("\n"), markup=False, highlight=False))
     if as_json:
         print_json({"ok": True, **res})
@@ -195,6 +198,8 @@ backend_options = [
     click.option("--backend-endpoint", default=lambda: os.environ.get("EGOVOPS_STATE_ENDPOINT"),
                  help="S3-compatible endpoint of the state store (env EGOVOPS_STATE_ENDPOINT)."),
     click.option("--backend-bucket", default="egovops-pulumi-state", show_default=True, help="State bucket."),
+    click.option("--s3-endpoint", default=lambda: os.environ.get("EGOVOPS_S3_ENDPOINT"),
+                 help="The node's S3-compatible store for its buckets (config egovops:s3Endpoint; env EGOVOPS_S3_ENDPOINT)."),
 ]
 
 
@@ -210,9 +215,9 @@ def _with_backend(f):
 @stack_option
 @_with_backend
 def diff_cmd(inventory: str, as_json: bool, stacks: tuple[str, ...], backend_endpoint: Optional[str],
-             backend_bucket: str) -> None:
+             backend_bucket: str, s3_endpoint: Optional[str]) -> None:
     """pulumi preview --diff of one stack with the policy pack (needs the Pulumi CLI and a cluster)."""
-    _production("diff", inventory, as_json, stacks, backend_endpoint, backend_bucket)
+    _production("diff", inventory, as_json, stacks, backend_endpoint, backend_bucket, s3_endpoint)
 
 
 @stacks_group.command("up")
@@ -221,6 +226,6 @@ def diff_cmd(inventory: str, as_json: bool, stacks: tuple[str, ...], backend_end
 @stack_option
 @_with_backend
 def up_cmd(inventory: str, as_json: bool, stacks: tuple[str, ...], backend_endpoint: Optional[str],
-           backend_bucket: str) -> None:
+           backend_bucket: str, s3_endpoint: Optional[str]) -> None:
     """pulumi up of one stack with the policy pack (needs the Pulumi CLI and a cluster)."""
-    _production("up", inventory, as_json, stacks, backend_endpoint, backend_bucket)
+    _production("up", inventory, as_json, stacks, backend_endpoint, backend_bucket, s3_endpoint)

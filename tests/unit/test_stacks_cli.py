@@ -104,3 +104,24 @@ def test_deploy_step_fails_when_the_preview_fails(monkeypatch, lab_province):
     assert res.status == "failed"
     assert any("L3-CNS1-20" in p and "Service/x/x" in p for p in res.details["problems"])
     assert "offline" in res.summary
+
+
+def test_prerequisites_named_one_at_a_time(tmp_path, monkeypatch):
+    """With a `pulumi` on PATH, the next missing thing is named: the backend, then the secrets provider."""
+    from egovops.stacks import production
+
+    fake = tmp_path / "bin" / "pulumi"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(fake.parent))
+    for k in ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE", "EGOVOPS_SECRETS_PROVIDER"):
+        monkeypatch.delenv(k, raising=False)
+    with pytest.raises(production.PrerequisiteMissing, match="backend-endpoint"):
+        production.check_prerequisites(None)
+    backend = production.Backend("https://s3.noc.egov.ah")
+    with pytest.raises(production.PrerequisiteMissing, match="PULUMI_CONFIG_PASSPHRASE"):
+        production.check_prerequisites(backend)
+    monkeypatch.setenv("EGOVOPS_SECRETS_PROVIDER", "passphrase")
+    assert production.check_prerequisites(backend) == str(fake)
+    assert "disableSSL" not in backend.url() and backend.url().startswith("s3://egovops-pulumi-state?")

@@ -34,7 +34,7 @@ def small(tmp_path_factory):
     base = Path(__file__).resolve().parents[1] / "fixtures" / "inventories" / "testlab"
     (d / "inventory.yaml").write_text(f"name: lifelab\nname_zh: 生命周期测试\nenvironment: lab\nversion: test\nbase: {base}\n")
     (d / "addressing.yaml").write_text((base / "addressing.yaml").read_text()
-                                       .replace("198.19.16.0/20", "198.19.192.0/20").replace("fd00:34:0:fe::/64", "fd00:34:0:e1::/64"))
+                                       .replace("198.19.16.0/20", "198.19.32.0/20").replace("fd00:34:0:fe::/64", "fd00:34:0:e1::/64"))
     p = load_inventory(d)
     lab_down(p)  # a leftover of an interrupted earlier run must not make this test pass or fail
     first = lab_up(p, limit="city:hefei")

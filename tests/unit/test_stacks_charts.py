@@ -109,3 +109,22 @@ def test_render_error_names_the_chart(tmp_path):
 ])
 def test_split_image(image, expected):
     assert split_image(image) == expected
+
+
+def test_every_platform_alert_has_a_runbook():
+    """On-call gets a runbook for each alert the stacks install (node rules and the chart's)."""
+    import yaml
+
+    from egovops.stacks import MONITORS_DIR, REPO_ROOT
+
+    rules = []
+    for f in sorted(MONITORS_DIR.glob("*.rules.yml")):
+        rules += [r for g in yaml.safe_load(f.read_text(encoding="utf-8"))["groups"] for r in g["rules"]]
+    objs = render_objects(SERVICE_CHART, {}, "example", "example")
+    (prom,) = [o for o in objs if o["kind"] == "PrometheusRule"]
+    rules += [r for g in prom["spec"]["groups"] for r in g["rules"]]
+    assert len(rules) >= 6
+    for r in rules:
+        book = r["annotations"]["runbook"]
+        assert (REPO_ROOT / book).is_file(), f"alert {r['alert']}: runbook {book} missing"
+        assert r["alert"] in (REPO_ROOT / book).read_text(encoding="utf-8")

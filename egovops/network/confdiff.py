@@ -34,6 +34,8 @@ class Dialect:
     keep_sections: str                 # regex: sections never removed whole (negate children instead)
     unmanaged_if_unknown: str          # regex: top-level sections left alone when not in the intent
     negate_short: tuple[str, ...] = ()  # regexes: the part of a line its negation keeps (``no description``)
+    negate_to_default: tuple[tuple[str, str], ...] = ()  # (regex, command restoring the default) where
+                                                         # the device's "no" form is not the default
 
     def exit_command(self, header: str) -> str:
         for pat, cmd in self.exit_for:
@@ -44,6 +46,9 @@ class Dialect:
     def negate(self, line: str) -> str:
         if line.startswith(self.negate_prefix):
             return line[len(self.negate_prefix):]
+        for pat, default in self.negate_to_default:
+            if re.match(pat, line):
+                return default
         for pat in self.negate_short:
             m = re.match(pat, line)
             if m:
@@ -63,8 +68,9 @@ FRR = Dialect(
     default_exit="exit",
     keep_sections=r"^(interface |line |bfd$)",
     unmanaged_if_unknown=r"^interface ",
-    negate_short=(r"^description\b", r"^exec-timeout\b", r"^neighbor \S+ description\b", r"^log syslog\b",
-                  r"^banner motd\b"),
+    negate_short=(r"^description\b", r"^neighbor \S+ description\b", r"^log syslog\b", r"^banner motd\b"),
+    # FRR: "no exec-timeout" means "never time out" (shown as exec-timeout 0 0); the default is 10 min
+    negate_to_default=((r"^exec-timeout\b", "exec-timeout 10 0"),),
 )
 
 VRP = Dialect(

@@ -109,9 +109,11 @@ class FrrSession(NetmikoSession):
         if not commands:
             return ""
         try:
+            # the full exec prompt (netmiko's cisco base_prompt is cut to 16 characters, as IOS does)
+            prompt = self.conn.find_prompt().strip()
             self.conn.config_mode()
             self.conn.write_channel("\n".join(commands) + "\nend\n")
-            out = self.conn.read_until_pattern(pattern=re.escape(self.conn.base_prompt) + r"#",
+            out = self.conn.read_until_pattern(pattern=r"(?:^|\n)" + re.escape(prompt) + r"\s*$",
                                                read_timeout=self.target.timeout)
         except Exception as exc:
             raise DeviceError(f"{self.target.name}: applying {len(commands)} command(s) failed: "

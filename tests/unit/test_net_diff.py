@@ -107,6 +107,11 @@ class FrrInterpreter:
                     del node.children[k]
             elif header.match(c) or c.startswith(("interface ", "router ")):
                 stack.append(node.children.setdefault(c, cd.Node(c, section=True)))
+            elif c.startswith("exec-timeout "):          # a value setting; FRR does not show its default
+                for k in [k for k in node.children if k.startswith("exec-timeout ")]:
+                    del node.children[k]
+                if c != "exec-timeout 10 0":
+                    node.children[c] = cd.Node(c)
             else:
                 node.children.pop(self.d.negate_prefix + c, None)   # "bgp default ..." undoes "no bgp default ..."
                 if c.startswith("ip ospf area "):

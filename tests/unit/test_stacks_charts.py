@@ -128,3 +128,14 @@ def test_every_platform_alert_has_a_runbook():
         book = r["annotations"]["runbook"]
         assert (REPO_ROOT / book).is_file(), f"alert {r['alert']}: runbook {book} missing"
         assert r["alert"] in (REPO_ROOT / book).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("bad,where", [
+    ({"replicaCount": "3"}, "/replicaCount"),
+    ({"image": {"repository": "registry.egov.ah/p/x", "tag": "latest"}}, "/image/tag"),
+    ({"service": {"slug": "x", "zone": "dmz", "port": 8443, "type": "ClusterIP"}}, "/service/zone"),
+])
+def test_values_schema_rejects_bad_values(bad, where):
+    """values.schema.json: Helm refuses wrong value types before any template renders."""
+    with pytest.raises(helm.ChartError, match=where):
+        helm.render(SERVICE_CHART, bad, release="x", namespace="x")

@@ -177,7 +177,7 @@ def _walk(run: Node, want: Node, path: tuple[str, ...], dialect: Dialect, out: l
     for line, node in want.children.items():
         have = run.children.get(line)
         if have is None:
-            out.append(Change("+", path, line, node.section and bool(node.children)))
+            out.append(Change("+", path, line, node.section))
         elif node.children or have.children:
             _walk(have, node, path + (line,), dialect, out, unmanaged, full)
 
@@ -198,7 +198,7 @@ def _subtree(node: Node, dialect: Dialect) -> list[str]:
     cmds: list[str] = []
     for line, child in node.children.items():
         cmds.append(line)
-        if child.children:
+        if child.section or child.children:       # entered, so left again, even when empty
             cmds += _subtree(child, dialect)
             cmds.append(dialect.exit_command(line))
     return cmds

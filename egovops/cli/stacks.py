@@ -121,9 +121,10 @@ def preview_cmd(inventory: str, as_json: bool, stacks: tuple[str, ...], jobs: in
     d = report.as_dict(detail=False)
     console.print(table("Stacks (offline preview, Pulumi mock runtime)",
                         ["stack", "kind", "resources", "k8s objects", "schema problems", "violations",
-                         "CRs without schema", "seconds"],
+                         "CRs (subset schema)", "no schema", "seconds"],
                         [(s.stack, s.kind, len(s.resources), len(s.objects), len(s.schema_problems),
-                          len(s.violations), len(s.unchecked), f"{s.seconds:.2f}") for s in report.stacks]))
+                          len(s.violations), len(s.subset_checked), len(s.unchecked), f"{s.seconds:.2f}")
+                         for s in report.stacks]))
     kinds: dict[str, int] = {}
     for s in report.stacks:
         for k, v in s.counts().items():
@@ -144,7 +145,8 @@ def preview_cmd(inventory: str, as_json: bool, stacks: tuple[str, ...], jobs: in
     t = d["totals"]
     verdict = "[green]✓ passed[/]" if report.ok else "[bold red]✗ failed[/]"
     console.print(f"{verdict}: {t['stacks']} stacks, {t['resources']} resources, {t['kubernetes_objects']} Kubernetes "
-                  f"objects ({t['unchecked_custom_resources']} custom resources have no schema to check), "
+                  f"objects ({t['custom_resources_subset_schema']} custom resources checked by subset schemas, "
+                  f"{t['unchecked_custom_resources']} with no schema), "
                   f"{t['schema_problems']} schema problems, {t['violations']} policy violations, "
                   f"{len(report.lint)} chart lint findings in {report.seconds:.1f}s — offline, nothing deployed.")
     raise SystemExit(code)

@@ -21,7 +21,8 @@ from egovops.stacks import KUBERNETES_VERSION, SERVICE_CHART, helm, mockrun, pol
 from egovops.stacks.config import parse
 
 OFFLINE_NOTE = ("offline preview by the Pulumi mock runtime (pulumi.runtime.set_mocks): nothing was deployed; "
-                f"objects validated against the Kubernetes {KUBERNETES_VERSION} OpenAPI schema")
+                f"objects validated against the Kubernetes {KUBERNETES_VERSION} OpenAPI schema "
+                "(custom resources against egovops' subset schemas)")
 DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
@@ -35,7 +36,8 @@ class StackReport:
     seconds: float = 0.0
     resources: list[mockrun.Recorded] = field(default_factory=list)
     schema_problems: list[schema.SchemaProblem] = field(default_factory=list)
-    unchecked: list[str] = field(default_factory=list)       # objects with no schema (custom resources)
+    unchecked: list[str] = field(default_factory=list)       # objects with no schema at all
+    subset_checked: list[str] = field(default_factory=list)  # custom resources checked by a subset schema
     violations: list[policies.Violation] = field(default_factory=list)
     error: Optional[str] = None
 
@@ -58,6 +60,7 @@ class StackReport:
             "resources": len(self.resources), "kubernetes_objects": len(self.objects), "counts": self.counts(),
             "schema_problems": [str(p) for p in self.schema_problems],
             "unchecked_custom_resources": len(self.unchecked),
+            "custom_resources_subset_schema": len(self.subset_checked),
             "violations": [v.as_dict() for v in self.violations], "error": self.error,
         }
         if detail:
@@ -102,9 +105,10 @@ def name_problems(obj: dict[str, Any]) -> list[schema.SchemaProblem]:
 
 
 def check_objects(resources: list[mockrun.Recorded], version: str = KUBERNETES_VERSION
-                  ) -> tuple[list[schema.SchemaProblem], list[str]]:
-    """Schema problems of every Kubernetes object, and the objects no schema covers."""
-    problems, unchecked = [], []
+                  ) -> tuple[list[schema.SchemaProblem], list[str], list[str]]:
+    """Schema problems of every Kubernetes object, the objects no schema covers, and the custom
+    resources checked only against egovops' subset schemas."""
+    problems, unchecked, subset = [], [], []
     for r in resources:
         if not r.is_kubernetes:
             continue
@@ -114,8 +118,10 @@ def check_objects(resources: list[mockrun.Recorded], version: str = KUBERNETES_V
             unchecked.append(schema.object_id(obj))
         else:
             problems += found
+            if schema.is_subset_schema(obj):
+                subset.append(schema.object_id(obj))
         problems += name_problems(obj)
-    return problems, unchecked
+    return problems, unchecked, subset
 
 
 def subjects(resources: list[mockrun.Recorded]) -> list[policies.Subject]:
@@ -133,7 +139,7 @@ def preview_stack(stack: str, rendered: dict[str, Any]) -> StackReport:
         rep.resources = mockrun.run(stack, rendered, program, cfg)
     except Exception as exc:  # the program failed: report it with its cause, never as success
         rep.error = f"{type(exc).__name__}: {exc}"
-    rep.schema_problems, rep.unchecked = check_objects(rep.resources)
+    rep.schema_problems, rep.unchecked, rep.subset_checked = check_objects(rep.resources)
     rep.violations = policies.evaluate(subjects(rep.resources))
     rep.seconds = time.monotonic() - t0
     return rep
@@ -180,7 +186,8 @@ class PreviewReport:
                            "kubernetes_objects": sum(len(s.objects) for s in self.stacks),
                            "schema_problems": sum(len(s.schema_problems) for s in self.stacks),
                            "violations": sum(len(s.violations) for s in self.stacks),
-                           "unchecked_custom_resources": sum(len(s.unchecked) for s in self.stacks)},
+                           "unchecked_custom_resources": sum(len(s.unchecked) for s in self.stacks),
+                           "custom_resources_subset_schema": sum(len(s.subset_checked) for s in self.stacks)},
                 "stacks": [s.as_dict(detail) for s in self.stacks]}
 
 

@@ -72,13 +72,33 @@ def _validator(version: str, kind: str, api_version: str):
     return jsonschema.Draft202012Validator(schema, registry=registry)
 
 
+@functools.lru_cache(maxsize=16)
+def _cr_validator(kind: str, api_version: str):
+    import jsonschema
+
+    from egovops.stacks.crd_schemas import SCHEMAS
+
+    schema = SCHEMAS.get((api_version, kind))
+    return None if schema is None else jsonschema.Draft202012Validator(schema)
+
+
+def is_subset_schema(obj: dict[str, Any]) -> bool:
+    """True for custom resources checked against egovops' subset schema (not the full CRD)."""
+    return _cr_validator(obj.get("kind", ""), obj.get("apiVersion", "")) is not None
+
+
 def has_schema(obj: dict[str, Any], version: str = KUBERNETES_VERSION) -> bool:
-    return _validator(version, obj.get("kind", ""), obj.get("apiVersion", "")) is not None
+    return _validator(version, obj.get("kind", ""), obj.get("apiVersion", "")) is not None or is_subset_schema(obj)
 
 
 def validate(obj: dict[str, Any], version: str = KUBERNETES_VERSION) -> Optional[list[SchemaProblem]]:
-    """Schema problems of one object ([] when valid); None when no schema exists for its kind."""
-    v = _validator(version, obj.get("kind", ""), obj.get("apiVersion", ""))
+    """Schema problems of one object ([] when valid); None when no schema exists for its kind.
+
+    Built-in kinds use the Kubernetes OpenAPI schema; the custom resources the stacks create use
+    the subset schemas of :mod:`egovops.stacks.crd_schemas`.
+    """
+    kind, api = obj.get("kind", ""), obj.get("apiVersion", "")
+    v = _validator(version, kind, api) or _cr_validator(kind, api)
     if v is None:
         return None
     oid = object_id(obj)

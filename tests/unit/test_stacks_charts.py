@@ -54,9 +54,7 @@ def test_every_service_renders_schema_valid_objects(lab_province):
         assert {"Deployment", "Service", "NetworkPolicy", "ServiceAccount", "ServiceMonitor", "PrometheusRule"} <= kinds
         for o in objs:
             problems = schema.validate(o)
-            assert problems in ([], None), "\n".join(map(str, problems or []))
-            if problems is None:
-                assert o["apiVersion"] == "monitoring.coreos.com/v1"  # only Prometheus Operator CRs lack a schema
+            assert problems == [], "\n".join(map(str, problems or [])) or f"{schema.object_id(o)}: no schema"
             assert REQUIRED_LABELS <= set(o["metadata"]["labels"]), f"{schema.object_id(o)} lacks standard labels"
             assert o["metadata"]["namespace"] == ns
 
@@ -139,3 +137,14 @@ def test_values_schema_rejects_bad_values(bad, where):
     """values.schema.json: Helm refuses wrong value types before any template renders."""
     with pytest.raises(helm.ChartError, match=where):
         helm.render(SERVICE_CHART, bad, release="x", namespace="x")
+
+
+def test_custom_resource_typo_fails_naming_the_object():
+    """A mistyped PrometheusRule field (subset schema) is caught with the object and path."""
+    objs = render_objects(SERVICE_CHART, {}, "example", "example")
+    (prom,) = [o for o in objs if o["kind"] == "PrometheusRule"]
+    rule = prom["spec"]["groups"][0]["rules"][0]
+    rule["exprr"] = rule.pop("expr")
+    problems = schema.validate(prom)
+    assert problems and problems[0].object == "PrometheusRule/example/example"
+    assert "spec.groups.0.rules.0" in problems[0].path

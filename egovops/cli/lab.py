@@ -43,11 +43,14 @@ def lab_group() -> None:
 @click.option("--counties", is_flag=True, help="Also the 105 county routers (behind their city routers).")
 def up(inventory: str, as_json: bool, limit: str | None, counties: bool) -> None:
     """Bring the lab up (idempotent: a running lab is reported and left alone; resumes a failed up)."""
-    from egovops.lab import LabError, lab_up
+    from egovops.lab import LabError, LabInputError, lab_up
     p = load_or_exit(inventory, as_json)
     _need_root(as_json)
     try:
         res = lab_up(p, counties=counties, limit=limit, progress=_progress(as_json))
+    except LabInputError as exc:
+        print_json({"ok": False, "error": str(exc)}) if as_json else err_console.print(f"[bold red]lab up:[/] {exc}")
+        raise SystemExit(BAD_INPUT)
     except LabError as exc:
         print_json({"ok": False, "error": str(exc)}) if as_json else err_console.print(f"[bold red]lab up failed:[/] {exc}\n"
                                                                                         "  (run `egovops lab up` again to resume, or `egovops lab down`)")

@@ -8,7 +8,7 @@ Public API (other capabilities and tests use only these):
 
 from egovops.lab.lifecycle import DeviceState, LabState, UpResult, lab_down, lab_state, lab_up, ns_of, status
 from egovops.lab.paths import secrets_dir
-from egovops.lab.sh import LabError
+from egovops.lab.sh import LabError, LabInputError
 
-__all__ = ["DeviceState", "LabState", "UpResult", "LabError", "lab_down", "lab_state", "lab_up", "ns_of",
+__all__ = ["DeviceState", "LabState", "UpResult", "LabError", "LabInputError", "lab_down", "lab_state", "lab_up", "ns_of",
            "secrets_dir", "status"]

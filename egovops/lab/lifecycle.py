@@ -21,7 +21,7 @@ from typing import Callable, Iterator, Optional
 
 from egovops.lab import cgroups, fabric, hosts, procs, routers, secrets
 from egovops.lab.paths import bridge_name, lab_dir, lab_root, lock_path, ns_name, prefix, secrets_dir
-from egovops.lab.sh import LabError
+from egovops.lab.sh import LabError, LabInputError
 from egovops.model.province import Province, matches
 
 Progress = Callable[[str], None]
@@ -189,8 +189,11 @@ def lab_up(province: Province, counties: bool = False, limit: Optional[str] = No
            progress: Progress = lambda m: None) -> UpResult:
     """Bring the lab up (or the missing parts of it). A running lab with everything asked is left alone."""
     if province.meta.environment != "lab":
-        raise LabError(f"inventory {province.meta.name!r} is a {province.meta.environment} inventory: "
+        raise LabInputError(f"inventory {province.meta.name!r} is a {province.meta.environment} inventory: "
                        "the lab builds only inventories with environment: lab (lab address ranges)")
+    if limit and not any(matches(province, d, limit) for d in [r.name for r in province.routers] + [n.slug for n in province.nodes]):
+        raise LabInputError(f"--limit {limit!r} matches no router or host of {province.meta.name} "
+                            "(use names or tags such as city:hefei, role:city, kind:dr; !x excludes)")
     t0 = time.monotonic()
     want_r, want_h = select(province, counties, limit)
     with locked(province):

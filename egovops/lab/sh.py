@@ -10,6 +10,10 @@ class LabError(RuntimeError):
     """A lab operation failed; the message names what and why (never a secret)."""
 
 
+class LabInputError(LabError):
+    """The request itself is wrong (not a lab inventory, a --limit matching nothing): exit 2, nothing changed."""
+
+
 def run(cmd: Sequence[str], *, timeout: float = 60, check: bool = True, input: str | None = None,
         env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run ``cmd`` (no shell) with a timeout; raise LabError naming the command on failure."""

@@ -79,3 +79,13 @@ def test_frr_starts_with_hostname_only_and_the_six_daemons(testlab):
     for d in ("bgpd", "ospfd", "ospf6d", "staticd", "bfdd"):
         assert f"{d}=yes" in cfg["daemons"]
     assert "-P 0" in cfg["daemons"]  # no TCP vty port: vtysh over SSH is the only way in
+
+
+def test_bad_requests_are_refused_before_anything_happens(anhui_province, testlab, tmp_path, monkeypatch):
+    from egovops.lab import LabInputError, lab_up
+    monkeypatch.setenv("EGOVOPS_LAB_DIR", str(tmp_path / ".lab"))
+    with pytest.raises(LabInputError, match="production inventory"):
+        lab_up(anhui_province)
+    with pytest.raises(LabInputError, match="matches no router or host"):
+        lab_up(testlab, limit="city:nosuch")
+    assert not (tmp_path / ".lab").exists()

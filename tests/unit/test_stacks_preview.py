@@ -82,3 +82,26 @@ def test_report_json_shape(report):
     first = d["stacks"][0]
     assert first["resources"] == len(first["resource_list"]) > 0
     assert {"type", "name", "parent"} <= set(first["resource_list"][0])
+
+
+def test_readme_names_every_json_key(report):
+    """The README's Stacks section names every key of `stacks preview --json` (docs match the code)."""
+    from egovops.stacks import REPO_ROOT
+
+    text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Stacks (Pulumi)"):]
+    keys: set[str] = set()
+
+    def walk(v, counts=False):
+        if isinstance(v, dict):
+            for k, x in v.items():
+                if not counts:
+                    keys.add(k)
+                walk(x, counts=(k == "counts"))
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+
+    walk(report.as_dict(detail=True))
+    missing = sorted(k for k in keys if f"`{k}`" not in section)
+    assert not missing, f"README Stacks section does not name: {missing}"

@@ -125,3 +125,28 @@ def test_prerequisites_named_one_at_a_time(tmp_path, monkeypatch):
     monkeypatch.setenv("EGOVOPS_SECRETS_PROVIDER", "passphrase")
     assert production.check_prerequisites(backend) == str(fake)
     assert "disableSSL" not in backend.url() and backend.url().startswith("s3://egovops-pulumi-state?")
+
+
+def test_bad_inventory_exits_2_and_writes_nothing(tmp_path):
+    missing = tmp_path / "no-such-inventory"
+    res = CliRunner().invoke(cli, ["stacks", "preview", "--inventory", str(missing)])
+    assert res.exit_code == 2
+    out = tmp_path / "configs"
+    res = CliRunner().invoke(cli, ["stacks", "config", "--inventory", str(missing), "--out", str(out)])
+    assert res.exit_code == 2 and not out.exists()
+
+
+def test_pulumi_project_files_are_consistent():
+    """stacks/Pulumi.yaml names the project the renderer and the runtime use; both YAMLs point at the venv."""
+    import yaml
+
+    from egovops.render.pulumi_config import PROJECT as RENDERED
+    from egovops.stacks import PROJECT, PROJECT_DIR
+
+    proj = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text(encoding="utf-8"))
+    assert proj["name"] == PROJECT == RENDERED and proj["runtime"]["name"] == "python"
+    assert (PROJECT_DIR / proj["runtime"]["options"]["virtualenv"]).resolve() == (PROJECT_DIR.parent / ".venv").resolve()
+    pack = yaml.safe_load((PROJECT_DIR / "policy" / "PulumiPolicy.yaml").read_text(encoding="utf-8"))
+    assert pack["runtime"]["name"] == "python"
+    assert (PROJECT_DIR / "policy" / pack["runtime"]["options"]["virtualenv"]).resolve() == (PROJECT_DIR.parent / ".venv").resolve()
+    assert "Pulumi.*.yaml" in (PROJECT_DIR / ".gitignore").read_text(encoding="utf-8")

@@ -8,12 +8,14 @@ fresh, unhardened hosts and plants drift; brought up and torn down here. Two hos
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import secrets
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -42,13 +44,28 @@ def lab(tmp_path_factory):
     (d / "addressing.yaml").write_text(text.replace("198.19.16.0/20", "198.19.112.0/20")
                                        .replace("fd00:34:0:fe::/64", "fd00:34:0:f8::/64"))
     p = load_inventory(d)
-    lab_up(p, limit="city:chuzhou")
-    try:
-        yield p, d
-    finally:
-        lab_down(p)
-        shutil.rmtree(REPO / "build" / "harden" / "hardentest", ignore_errors=True)
-        shutil.rmtree(REPO / "build" / "compliance" / "hardentest", ignore_errors=True)
+    # Several test sessions (other engineers, CI) may run this module at once: they would share the
+    # hardentest lab and plant drift into each other's "fresh" hosts. One session at a time.
+    from egovops.lab.paths import lab_root
+    lab_root().mkdir(parents=True, exist_ok=True)
+    with open(lab_root() / "hardentest.session.lock", "w") as lock:
+        deadline = time.monotonic() + 1800
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    pytest.fail("another session held the hardentest lab for 30 minutes")
+                time.sleep(2)
+        lab_down(p)  # whatever an interrupted session left behind: the hosts must be fresh
+        lab_up(p, limit="city:chuzhou")
+        try:
+            yield p, d
+        finally:
+            lab_down(p)
+            shutil.rmtree(REPO / "build" / "harden" / "hardentest", ignore_errors=True)
+            shutil.rmtree(REPO / "build" / "compliance" / "hardentest", ignore_errors=True)
 
 
 def cli(inv: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:

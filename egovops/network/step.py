@@ -7,6 +7,7 @@ verified, and verification after a successful push is the proof the extranet wor
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
 from egovops.deploy import DeployContext, StepResult
@@ -39,7 +40,9 @@ def push(ctx: DeployContext) -> StepResult:
 
         ensure_lab_router_sysctls(p, sel.routers, log=ctx.log)
     plans = [plan_of(p, n, vendor) for n in sel.routers]
-    opts = PushOptions(workers=int(ctx.options.get("net_workers", 16)), backup_dir=Path(ctx.out).parent / "net" / "rollback")
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    opts = PushOptions(workers=int(ctx.options.get("net_workers", 16)),
+                       backup_dir=Path(ctx.out).parent / "net" / p.meta.name / "rollback" / stamp)
     rep = PushEngine(plans, creds, opts, vantage=vantage,
                      progress=lambda d, e, x: ctx.log(f"  {d}: {x}") if e == "done" else None).run()
     c = rep.counts()

@@ -148,19 +148,20 @@ def start(province: Province, slugs: list[str], progress=lambda m: None, workers
     check_inotify(len(todo))
     lower = rootfs.ensure(progress)
 
-    def prep(slug: str) -> None:
+    def prep(slug: str) -> int:
         m = _mount_overlay(province, slug, lower)
         _personalise(province, slug, m)
-        _boot(province, slug, m)
+        return _boot(province, slug, m)
 
+    pids = {s: nspawn_pid(province, s) for s in slugs if s not in todo}
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(prep, todo))
+        pids.update(zip(todo, pool.map(prep, todo)))
     progress(f"hosts: {len(todo)} booting ({len(slugs) - len(todo)} already running)")
     deadline = time.monotonic() + BOOT_TIMEOUT
     waiting = set(slugs)
     while waiting and time.monotonic() < deadline:
         for slug in sorted(waiting):
-            if not nspawn_pid(province, slug):
+            if not procs.alive(pids[slug] or 0):
                 tail = (host_dir(province, slug) / "console.log").read_text(errors="replace")[-800:]
                 raise LabError(f"host {slug}: systemd-nspawn exited during boot; console:\n{tail}")
             if ssh_banner(str(province.node(slug).management.ipv4.ip), timeout=0.5):

@@ -29,6 +29,8 @@ def cmdline(pid: int) -> str:
 
 
 def alive(pid: int) -> bool:
+    if pid <= 0:  # kill(0) / kill(-1) would address process groups, never a single process
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -45,8 +47,13 @@ def alive(pid: int) -> bool:
 def pid_if_ours(path: Path, marker: str) -> int | None:
     """The PID in ``path`` if that process is alive and its command line contains ``marker``."""
     pid = read_pid(path)
-    if pid and pid > 1 and alive(pid) and marker in cmdline(pid):
-        return pid
+    if not (pid and pid > 1 and alive(pid)):
+        return None
+    for _ in range(5):  # a process in the middle of execve briefly shows an empty command line
+        cl = cmdline(pid)
+        if cl:
+            return pid if marker in cl else None
+        time.sleep(0.02)
     return None
 
 

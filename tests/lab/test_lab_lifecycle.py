@@ -19,6 +19,7 @@ import pytest
 from egovops.lab import lab_down, lab_state, lab_up, ns_of, secrets_dir, status
 from egovops.lab import fabric, hosts, procs, routers
 from egovops.lab.lifecycle import lab_pids, residue
+from egovops.lab.paths import lab_dir, ns_name
 from egovops.model import load_inventory
 
 pytestmark = pytest.mark.lab
@@ -148,4 +149,9 @@ def test_down_leaves_nothing(small):
     assert [x for x in pids if procs.alive(x)] == []
     assert lab_state(p) is None
     assert not any("lifelab" in line for line in Path("/proc/mounts").read_text().splitlines())
+    netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, timeout=10).stdout
+    assert not [l for l in netns.splitlines() if l.startswith(ns_name(p, ""))]
+    pid_files = [str(f) for base in (lab_dir(p), Path("/var/run/frr")) if base.exists()
+                 for f in base.rglob("*.pid") if base == lab_dir(p) or f.parent.name.startswith(ns_name(p, ""))]
+    assert pid_files == []
     lab_down(p)  # idempotent: nothing to do, no error

@@ -11,6 +11,7 @@ raises it inside each lab router's own namespace (nothing outside the lab is tou
 from __future__ import annotations
 
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
 from egovops.model.province import Province
@@ -28,19 +29,21 @@ def ensure_lab_router_sysctls(province: Province, routers: list[str],
     """Raise the multicast-membership cap in each lab router's namespace where it is too low; return changes."""
     from egovops.lab import ns_of
 
-    changed = []
-    for name in routers:
+    def one(name: str) -> str | None:
         ns = ns_of(province, name)
         cur = subprocess.run(["ip", "netns", "exec", ns, "sysctl", "-n", SYSCTL], capture_output=True, text=True,
                              timeout=10)
         try:
             value = int(cur.stdout.strip())
         except ValueError:
-            continue
-        if value < max(WANTED, ospf_interfaces(province, name)):
-            subprocess.run(["ip", "netns", "exec", ns, "sysctl", "-qw", f"{SYSCTL}={WANTED}"], check=True, timeout=10)
-            # memberships that already failed are not retried by a running ospfd: re-join them
-            subprocess.run(["vtysh", "-N", ns, "-c", "clear ip ospf interface"], capture_output=True, timeout=20)
-            changed.append(name)
-            log(f"{name}: {SYSCTL} {value} -> {WANTED} (ospfd needs one membership per OSPF interface)")
-    return changed
+            return None
+        if value >= max(WANTED, ospf_interfaces(province, name)):
+            return None
+        subprocess.run(["ip", "netns", "exec", ns, "sysctl", "-qw", f"{SYSCTL}={WANTED}"], check=True, timeout=10)
+        # memberships that already failed are not retried by a running ospfd: re-join them
+        subprocess.run(["vtysh", "-N", ns, "-c", "clear ip ospf interface"], capture_output=True, timeout=20)
+        log(f"{name}: {SYSCTL} {value} -> {WANTED} (ospfd needs one membership per OSPF interface)")
+        return name
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return [n for n in pool.map(one, routers) if n]

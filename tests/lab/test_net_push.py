@@ -121,6 +121,10 @@ def test_router_killed_mid_push(scratch_inventory):
     try:
         creds = credentials.load(p)
         names = select(p, None).routers
+        from egovops.network.labprep import ensure_lab_router_sysctls
+
+        assert sorted(ensure_lab_router_sysctls(p, names)) == sorted(names)   # fresh namespaces: the default 20
+        assert ensure_lab_router_sysctls(p, names) == []                     # idempotent
         killed: list[int] = []
 
         def progress(device: str, event: str, detail: str) -> None:

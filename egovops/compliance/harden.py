@@ -105,7 +105,7 @@ def ansible_env(sel: Selection, forks: int) -> dict[str, str]:
         "ANSIBLE_RETRY_FILES_ENABLED": "False",
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_FORCE_COLOR": "0",
-        "ANSIBLE_SSH_ARGS": "-C -o ControlMaster=auto -o ControlPersist=120s -o UserKnownHostsFile=/dev/null "
+        "ANSIBLE_SSH_ARGS": "-o ControlMaster=auto -o ControlPersist=120s -o UserKnownHostsFile=/dev/null "
                             "-o StrictHostKeyChecking=no -o LogLevel=ERROR",
         "ANSIBLE_LOCALHOST_WARNING": "False",
         "ANSIBLE_DEPRECATION_WARNINGS": "False",

@@ -52,3 +52,14 @@ def test_deploy_has_harden_after_net_verify_and_comply_last():
     names = list(STEPS)
     assert names[-1] == "comply"
     assert names.index("harden") > names.index("net-verify") if "net-verify" in names else "harden" in names
+
+
+def test_pytest_testinfra_suite_has_one_test_per_control_and_host():
+    from egovops.compliance.catalogue import load
+    r = subprocess.run([sys.executable, "-m", "pytest", "egovops/compliance/pytest_suite", "--collect-only", "-q",
+                        "-p", "no:cacheprovider", "--hosts=paramiko://root@198.18.0.1,paramiko://root@198.18.0.2"],
+                       capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    ids = [l for l in r.stdout.splitlines() if "::test_control[" in l]
+    assert len(ids) == 2 * len(load().controls)
+    assert any("198.18.0.2-L3-CES11-01" in l for l in ids)

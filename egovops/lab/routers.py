@@ -215,7 +215,7 @@ def ssh_banner(host: str, timeout: float = 2.0) -> bool:
 
 
 # ------------------------------------------------------------------------------------------ up/down
-def start(province: Province, names: list[str], progress=lambda m: None, workers: int = 4) -> None:
+def start(province: Province, names: list[str], progress=lambda m: None, workers: int = 8) -> None:
     prepare_ssh(province, names)
 
     def one(n: str) -> None:

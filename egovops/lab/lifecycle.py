@@ -313,9 +313,13 @@ def status(province: Province, workers: int = 16) -> Optional[LabState]:
     if st is None:
         return None
 
+    def reachable(addr: str) -> bool:
+        # a loaded 2-core machine can take seconds to fork an sshd for the banner: one patient retry
+        return routers.ssh_banner(addr, timeout=3.0) or routers.ssh_banner(addr, timeout=8.0)
+
     def probe(d: DeviceState) -> None:
-        d.ssh_ipv4 = routers.ssh_banner(d.mgmt_ipv4, timeout=2.0)
-        d.ssh_ipv6 = routers.ssh_banner(d.mgmt_ipv6, timeout=2.0)
+        d.ssh_ipv4 = reachable(d.mgmt_ipv4)
+        d.ssh_ipv6 = reachable(d.mgmt_ipv6)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(probe, st.devices))

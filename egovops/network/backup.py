@@ -59,7 +59,12 @@ def plans_from_backup(province: Province, folder: Path, routers: list[str], vend
         raise BackupError(f"{folder}: not a folder")
     manifest = folder / "manifest.json"
     if manifest.exists():
-        m = json.loads(manifest.read_text())
+        try:
+            m = json.loads(manifest.read_text())
+        except (OSError, ValueError) as exc:
+            raise BackupError(f"{manifest}: not a readable JSON manifest ({type(exc).__name__})") from None
+        if not isinstance(m, dict):
+            raise BackupError(f"{manifest}: not a backup manifest (expected a JSON object)")
         if m.get("inventory") not in (None, province.meta.name):
             raise BackupError(f"{folder} is a backup of inventory {m.get('inventory')!r}, not {province.meta.name!r}")
         if m.get("vendor") not in (None, vendor):

@@ -50,3 +50,12 @@ def test_bad_input_exits_2_and_names_it(tmp_path):
     res = cli("verify", "--inventory", "inventories/anhui", "--limit", "chuzhou-rt", "--json",
               env={"EGOVOPS_NET_USERNAME": "u", "EGOVOPS_NET_PASSWORD": "p"})
     assert res.returncode == 2 and "--vantage" in json.loads(res.stdout)["error"]
+
+
+def test_rollback_bad_manifest_exits_2(tmp_path):
+    (tmp_path / "manifest.json").write_text("{not json")
+    (tmp_path / "chuzhou-rt.cfg").write_text("sysname chuzhou-rt\n")
+    res = cli("rollback", "--inventory", "inventories/anhui", "--limit", "chuzhou-rt", "--to", str(tmp_path),
+              "--vantage", "none", "--json", env={"EGOVOPS_NET_USERNAME": "u", "EGOVOPS_NET_PASSWORD": "p"})
+    assert res.returncode == 2, res.stderr
+    assert "manifest.json" in json.loads(res.stdout)["error"]

@@ -183,15 +183,16 @@ def _run_push(inventory, limit, vendor, workers, timeout, vault, as_json, dry_ru
     sel = _select(p, limit, as_json)
     creds = _creds(p, vault, as_json)
     vantage = None if dry_run else _vantage(p, vantage_spec, as_json)
+    # the plans first: a bad `rollback --to` folder exits 2 before anything on a router is changed
+    if plans_from is not None:
+        plans = plans_from(p, sel.routers, vendor, timeout)
+    else:
+        plans = [plan_of(p, n, vendor, timeout) for n in sel.routers]
     if not dry_run and p.meta.environment == "lab":
         from egovops.network.labprep import ensure_lab_router_sysctls
 
         ensure_lab_router_sysctls(p, sel.routers, log=lambda m: err_console.print(f"[yellow]lab prerequisite[/] {m}"))
     stamp = _stamp()
-    if plans_from is not None:
-        plans = plans_from(p, sel.routers, vendor, timeout)
-    else:
-        plans = [plan_of(p, n, vendor, timeout) for n in sel.routers]
     opts = PushOptions(dry_run=dry_run, workers=workers, confirm_timeout=confirm_timeout, device_timeout=timeout,
                        settle_timeout=settle_timeout, min_hold=min_hold,
                        backup_dir=None if dry_run else Path(f"build/net/{p.meta.name}/rollback/{stamp}"))

@@ -62,6 +62,7 @@ class StepRecord:
     seconds: float
     summary: str
     details: dict[str, Any]
+    bad_input: bool = False  # failed on the inventory itself (exit 2), not on a check
 
 
 def run_pipeline(ctx: DeployContext, skip: set[str], on_start: Callable[[str, int, int], None],
@@ -76,17 +77,20 @@ def run_pipeline(ctx: DeployContext, skip: set[str], on_start: Callable[[str, in
         else:
             on_start(name, i, len(names))
             t0 = time.monotonic()
+            bad_input = False
             try:
                 if ctx.province is None and name != "validate":
                     # validate was skipped: every later step still needs the model
                     ctx.province = load_inventory(ctx.inventory)
                 res = step_function(name)(ctx)
             except InventoryError as exc:
+                bad_input = True
                 res = StepResult("failed", f"{len(exc.problems)} problem(s) in {ctx.inventory}",
                                  {"problems": [str(p) for p in exc.problems]})
             except Exception as exc:  # a step's crash is reported as its failure, never as success
                 res = StepResult("failed", f"{type(exc).__name__}: {exc}")
-            rec = StepRecord(name, res.status, round(time.monotonic() - t0, 2), res.summary, res.details)
+            rec = StepRecord(name, res.status, round(time.monotonic() - t0, 2), res.summary, res.details,
+                             bad_input)
             failed = res.status == "failed"
         records.append(rec)
         on_done(rec)

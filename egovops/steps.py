@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from egovops.deploy import DeployContext, StepResult
 from egovops.model.load import load_inventory
-from egovops.model.problems import InventoryError
 from egovops.render import render_all, write_tree
 
 
 def validate(ctx: DeployContext) -> StepResult:
-    try:
-        ctx.province = load_inventory(ctx.inventory)
-    except InventoryError as exc:
-        return StepResult("failed", f"{len(exc.problems)} problem(s) in {ctx.inventory}",
-                          {"problems": [str(p) for p in exc.problems]})
+    # an InventoryError is reported by run_pipeline (every problem, exit 2)
+    ctx.province = load_inventory(ctx.inventory)
     p = ctx.province
     return StepResult("ok", f"{len(p.cloud_nodes)} cloud nodes, {len(p.counties)} counties, "
                             f"{len([r for r in p.routers if r.is_ours])} routers, {len(p.links)} links")

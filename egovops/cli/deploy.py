@@ -45,7 +45,8 @@ def deploy(inventory: str, as_json: bool, skip: tuple[str, ...], out: str, count
     failed = [r for r in records if r.status == "failed"]
     code = OK
     if failed:
-        code = BAD_INPUT if failed[0].name == "validate" else CHECK_FAILED
+        # a bad inventory is bad input, also when validate was skipped and a later step loaded it
+        code = BAD_INPUT if failed[0].name == "validate" or failed[0].bad_input else CHECK_FAILED
     if as_json:
         print_json({"ok": not failed, "inventory": inventory,
                     "steps": [{"name": r.name, "status": r.status, "seconds": r.seconds, "summary": r.summary,

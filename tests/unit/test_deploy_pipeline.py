@@ -135,6 +135,21 @@ def test_cli_deploy_invalid_inventory_exits_2(monkeypatch: pytest.MonkeyPatch, f
     assert not out.exists()
 
 
+def test_cli_deploy_invalid_inventory_with_validate_skipped_exits_2(monkeypatch: pytest.MonkeyPatch, flat_lab: Path,
+                                                                    tmp_path: Path) -> None:
+    """--skip validate: the first step that loads the bad inventory fails, and that is still bad input."""
+    use_steps(monkeypatch, {k: deploy.STEPS[k] for k in ("validate", "render")})
+    (flat_lab / "dr.yaml").write_text((flat_lab / "dr.yaml").read_text().replace("- [hefei, anqing]", "- [hefei, hefei]"))
+    out = tmp_path / "o"
+    res = CliRunner().invoke(cli, ["deploy", "--inventory", str(flat_lab), "--out", str(out), "--json",
+                                   "--skip", "validate"])
+    assert res.exit_code == 2, res.output
+    doc = json.loads(res.stdout)
+    assert [(s["name"], s["status"]) for s in doc["steps"]] == [("validate", "skipped"), ("render", "failed")]
+    assert any("paired with itself" in p for p in doc["steps"][1]["details"]["problems"])
+    assert not out.exists()
+
+
 def test_cli_deploy_unknown_skip_exits_2(tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, ["deploy", "--inventory", str(LAB), "--out", str(tmp_path / "o"), "--skip", "bogus"])
     assert res.exit_code == 2

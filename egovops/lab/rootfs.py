@@ -23,6 +23,7 @@ PACKAGES_FILE = Path(__file__).with_name("rootfs-packages.txt")
 SUITE = "bookworm"
 MIRROR = os.environ.get("EGOVOPS_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 BUILD_TIMEOUT = 1800
+LOCK_TIMEOUT = BUILD_TIMEOUT + 1500  # another lab up's build (debootstrap + customise + tar) and unpack
 
 
 def packages() -> list[str]:
@@ -87,7 +88,16 @@ def ensure(progress: Callable[[str], None] = lambda m: None) -> Path:
     cache_dir().mkdir(parents=True, exist_ok=True)
     lower = lower_dir()
     with open(cache_dir() / "rootfs.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        deadline = time.monotonic() + LOCK_TIMEOUT
+        while True:  # bounded: a stuck holder is reported, not waited on forever
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise LabError(f"another `lab up` holds {cache_dir() / 'rootfs.lock'} for over {LOCK_TIMEOUT}s "
+                                   "(building or unpacking the host rootfs)") from None
+                time.sleep(0.5)
         if (lower / ".egovops-complete").exists():
             return lower
         if not tarball().exists():

@@ -93,7 +93,7 @@ def load(path: Path | str, catalogue: Catalogue) -> list[Waiver]:
                 exp = dt.date.fromisoformat(exp)
             except ValueError:
                 exp = None
-        if not isinstance(exp, dt.date):
+        if not isinstance(exp, dt.date) or isinstance(exp, dt.datetime):  # a YAML timestamp is no date
             problems.append(f"{where}: expires must be a date (YYYY-MM-DD)")
             continue
         out.append(Waiver(control, tuple(globs), str(e.get("reason", "")).strip(), str(e.get("approver", "")).strip(), exp))

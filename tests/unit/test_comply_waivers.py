@@ -61,6 +61,16 @@ waivers:
     assert "#3: unknown field(s) colour" in text and "#3: hosts must be" in text
 
 
+def test_a_timestamp_is_not_a_date(tmp_path):
+    """YAML reads `2030-01-01 10:00:00` as a datetime, which cannot be compared with today's date:
+    named as bad input when the file is loaded, not a crash after the whole scan."""
+    p = write(tmp_path, "waivers:\n  - {control: L3-CES3-01, hosts: '*', reason: r, approver: a,"
+                        " expires: 2030-01-01 10:00:00}\n")
+    with pytest.raises(wv.WaiverError) as e:
+        wv.load(p, load())
+    assert e.value.problems == [f"{p} waiver #1: expires must be a date (YYYY-MM-DD)"]
+
+
 @pytest.mark.parametrize("text", ["", "[1, 2]", "waivers: {a: 1}", "waivers: [\n"])
 def test_malformed_files(tmp_path, text):
     with pytest.raises(wv.WaiverError):

@@ -60,6 +60,8 @@ def load(path: Path | str, catalogue: Catalogue) -> list[Waiver]:
         data = yaml.safe_load(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise WaiverError([f"{p}: no such file"])
+    except (OSError, UnicodeDecodeError) as exc:  # unreadable, or not UTF-8 text
+        raise WaiverError([f"{p}: cannot read: {exc}"])
     except yaml.YAMLError as exc:
         raise WaiverError([f"{p}: not valid YAML: {exc}"])
     entries = (data or {}).get("waivers") if isinstance(data, dict) else None

@@ -77,6 +77,14 @@ def test_malformed_files(tmp_path, text):
         wv.load(write(tmp_path, text), load())
 
 
+def test_unreadable_file_is_named(tmp_path):
+    p = tmp_path / "w.yaml"
+    p.write_bytes(b"waivers:\n  - {control: L3-CES3-01, reason: \xff}\n")
+    with pytest.raises(wv.WaiverError) as e:
+        wv.load(p, load())
+    assert e.value.problems[0].startswith(f"{p}: cannot read:")
+
+
 def test_lab_waivers_file_is_valid_and_explains_itself():
     from egovops.compliance.steps import LAB_WAIVERS
     ws = wv.load(LAB_WAIVERS, load())

@@ -103,7 +103,6 @@ def nspawn_pid(province: Province, slug: str) -> int | None:
 def _boot(province: Province, slug: str, root: Path) -> int:
     d = host_dir(province, slug)
     ns = ns_name(province, slug)
-    log = open(d / "console.log", "ab")
     cmd = ["systemd-nspawn", "-q", "-b", "-D", str(root), "--register=no", "--keep-unit",
            f"--network-namespace-path=/run/netns/{ns}", "-M", ns, f"--hostname={slug}",
            "--resolv-conf=off", "--timezone=off", "--link-journal=no", "--console=read-only",
@@ -113,9 +112,9 @@ def _boot(province: Province, slug: str, root: Path) -> int:
     # own cgroup first (see cgroups.py), then exec nspawn in place of the shell: the PID stays nspawn's
     script = cgroups.shell_enter(ns) + ' && exec "$@"'
     env = {**os.environ, "SYSTEMD_NSPAWN_API_VFS_WRITABLE": "network"}  # /proc/sys/net writable (own netns only)
-    p = subprocess.Popen(["sh", "-c", script, "sh", *cmd], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                         start_new_session=True, env=env)
-    log.close()
+    with open(d / "console.log", "ab") as log:  # closed here even when Popen fails (the child has its own copy)
+        p = subprocess.Popen(["sh", "-c", script, "sh", *cmd], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                             start_new_session=True, env=env)
     (d / "nspawn.pid").write_text(f"{p.pid}\n")
     return p.pid
 

@@ -307,10 +307,14 @@ class PushEngine:
     def _pool(self, lives: list[_Live], phase: str, fn: Callable[[_Live], None]) -> None:
         if not lives:
             return
-        with ThreadPoolExecutor(max_workers=max(1, min(self.opt.workers, len(lives)))) as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, min(self.opt.workers, len(lives))))
+        try:
             futs = {pool.submit(self._guard, lv, phase, lambda lv=lv: fn(lv)): lv for lv in lives}
             for f in as_completed(futs):
                 f.result()
+        finally:
+            # interrupted: devices not yet started are left alone (not staged only to be restored)
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def run(self) -> PushReport:
         t0 = time.monotonic()

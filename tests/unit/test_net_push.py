@@ -225,3 +225,22 @@ def test_report_and_debug_logs_never_carry_the_password(caplog):
     blob = json.dumps(rep.as_dict(), default=str)
     assert CANARY not in blob and CANARY not in caplog.text
     assert "r2" in blob
+
+
+def test_interrupt_leaves_devices_not_yet_started_untouched():
+    routers = [FakeRouter(f"r{i}", "hostname x\n") for i in range(4)]
+    fleet = Fleet(routers)
+    opener = fleet.opener
+
+    def interrupted(target, creds):
+        if target.name == "r0":
+            raise KeyboardInterrupt          # Ctrl-C while the first device is being staged
+        return opener(target, creds)
+
+    engine = PushEngine([plan(r.name, config(r.name)) for r in routers], CREDS,
+                        PushOptions(workers=1, confirm_timeout=5, settle_timeout=2, min_hold=0.2),
+                        vantage=Reach(), opener=interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        engine.run()
+    assert all(r.applied == [] for r in routers)     # nothing was staged after the interrupt
+    assert fleet.open_now == 0

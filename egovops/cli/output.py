@@ -14,6 +14,7 @@ from typing import Any, Iterable, Sequence
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 OK, CHECK_FAILED, BAD_INPUT = 0, 1, 2
 
@@ -25,12 +26,15 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n")
 
 
-def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
+def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], plain: bool = False) -> Table:
+    """A rich table; ``plain`` cells are literal text, never read as markup or emoji codes
+    (Pulumi types such as ``egovops:cloud:CloudNode`` hold ``:cloud:``)."""
     t = Table(title=title, title_justify="left", show_lines=False)
     for c in columns:
         t.add_column(c)
     for r in rows:
-        t.add_row(*["" if v is None else str(v) for v in r])
+        cells = ["" if v is None else str(v) for v in r]
+        t.add_row(*([Text(c) for c in cells] if plain else cells))
     return t
 
 

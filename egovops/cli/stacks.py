@@ -14,25 +14,27 @@ from typing import Optional
 import click
 
 from egovops.cli.common import inventory_option, json_option, load_or_exit
+from egovops.cli import output
 from egovops.cli.output import BAD_INPUT, CHECK_FAILED, OK, console, err_console, print_json
 from egovops.model.province import Province
 
 
 def table(title: str, columns, rows):
-    """A rich table whose cells are plain text: Pulumi types such as ``egovops:cloud:CloudNode``
-    must not be read as markup or emoji codes (``:cloud:``)."""
-    from rich.table import Table
-    from rich.text import Text
+    """Plain-text cells: Pulumi types such as ``egovops:cloud:CloudNode`` are no markup or emoji codes."""
+    return output.table(title, columns, rows, plain=True)
 
-    t = Table(title=title, title_justify="left")
-    for c in columns:
-        t.add_column(c)
-    for r in rows:
-        t.add_row(*[Text("" if v is None else str(v)) for v in r])
-    return t
 
 stack_option = click.option("--stack", "-s", "stacks", multiple=True, metavar="NODE",
                             help="Stack (node slug) to act on; repeatable. Default: every node.")
+
+
+def _bad_input(msg: str, as_json: bool) -> None:
+    """Name the bad input (a JSON document with --json) and exit 2: nothing runs."""
+    if as_json:
+        print_json({"ok": False, "error": msg})
+    else:
+        err_console.print(f"[red]✗[/] {msg}")
+    raise SystemExit(BAD_INPUT)
 
 
 def _check_stacks(p: Province, stacks: tuple[str, ...], as_json: bool) -> list[str]:
@@ -40,12 +42,7 @@ def _check_stacks(p: Province, stacks: tuple[str, ...], as_json: bool) -> list[s
     known = [n.slug for n in p.nodes]
     unknown = [s for s in stacks if s not in known]
     if unknown:
-        msg = f"unknown stack(s): {', '.join(unknown)} (stacks are node slugs: {', '.join(known)})"
-        if as_json:
-            print_json({"ok": False, "error": msg})
-        else:
-            err_console.print(f"[red]✗[/] {msg}")
-        raise SystemExit(BAD_INPUT)
+        _bad_input(f"unknown stack(s): {', '.join(unknown)} (stacks are node slugs: {', '.join(known)})", as_json)
     return list(stacks) or known
 
 
@@ -171,17 +168,12 @@ def _production(action: str, inventory: str, as_json: bool, stacks: tuple[str, .
     from egovops.stacks import production
 
     if len(stacks) != 1:
-        err_console.print(f"[red]✗[/] stacks {action} acts on exactly one stack: pass --stack <node>")
-        raise SystemExit(BAD_INPUT)
+        _bad_input(f"stacks {action} acts on exactly one stack: pass --stack <node>", as_json)
     backend = production.Backend(endpoint, bucket) if endpoint else None
     try:
         production.check_prerequisites(backend)
     except production.PrerequisiteMissing as exc:
-        if as_json:
-            print_json({"ok": False, "error": str(exc)})
-        else:
-            err_console.print(f"[red]✗[/] {exc}")
-        raise SystemExit(BAD_INPUT)
+        _bad_input(str(exc), as_json)
     p = load_or_exit(inventory, as_json)
     (name,) = _check_stacks(p, stacks, as_json)
     out = err_console if as_json else console

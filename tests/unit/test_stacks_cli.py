@@ -38,6 +38,14 @@ def test_production_json_error(no_pulumi):
     assert res.exit_code == 2 and "Pulumi CLI is not installed" in json.loads(res.stdout)["error"]
 
 
+@pytest.mark.parametrize("args", [[], ["--stack", "province", "--stack", "hefei"]])
+def test_production_needs_exactly_one_stack_json_error(args):
+    res = CliRunner().invoke(cli, ["stacks", "diff", *args, "--json"])
+    assert res.exit_code == 2
+    doc = json.loads(res.stdout)
+    assert doc["ok"] is False and "exactly one stack" in doc["error"]
+
+
 def test_unknown_stack_is_bad_input():
     res = CliRunner().invoke(cli, ["stacks", "preview", "--stack", "atlantis"])
     assert res.exit_code == 2 and "atlantis" in res.output

@@ -63,19 +63,6 @@ def remove(prefix: str) -> int:
     return removed
 
 
-def remove_legacy_shared() -> None:
-    """Remove the empty ``payload``/``supervisor`` cgroups that nspawn made at a hierarchy's root when
-    the lab started hosts without a cgroup of their own (early versions): rmdir only succeeds when empty."""
-    for h in hierarchies():
-        for top in ("payload", "supervisor"):
-            if (h / top).is_dir():
-                for dirpath, _, _ in sorted(os.walk(h / top), key=lambda t: -t[0].count("/")):
-                    try:
-                        os.rmdir(dirpath)
-                    except OSError:
-                        pass
-
-
 def pids(prefix: str) -> list[int]:
     """Every process in this lab's host cgroups (nspawn supervisors and containers), recursively."""
     out: set[int] = set()

@@ -287,7 +287,6 @@ def lab_down(province: Province, progress: Progress = lambda m: None) -> dict[st
         while cgroups.remove(ns_name(province, "")) >= 0 and cgroups.leftovers(ns_name(province, "")) \
                 and time.monotonic() < deadline:
             time.sleep(0.1)
-        cgroups.remove_legacy_shared()
         progress(f"stopped {h['hosts']} hosts, {len(router_pids)} router processes, {len(stray)} other lab processes")
         fab = fabric.teardown(province)
         removed = routers.cleanup_files(province)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from rich.markup import escape
 
 from egovops.cli.common import inventory_option, json_option, limit_option, load_or_exit
 from egovops.cli.output import BAD_INPUT, CHECK_FAILED, OK, console, err_console, print_json, table
@@ -27,7 +28,9 @@ def harden(inventory: str, limit: str | None, as_json: bool, check: bool, tags: 
 
     p = load_or_exit(inventory, as_json)
     sel = select(p, limit)
-    log = (lambda m: err_console.print(f"[dim]{m}[/]")) if as_json else (lambda m: console.print(f"[dim]{m}[/]"))
+    # ansible's lines are text, not markup: "fatal: [hefei]" must keep its host, "[/etc/...]" must not crash rich
+    log = (lambda m: err_console.print(f"[dim]{escape(m)}[/]")) if as_json else \
+        (lambda m: console.print(f"[dim]{escape(m)}[/]"))
     if sel.note:
         log(sel.note)
     try:
@@ -51,5 +54,5 @@ def harden(inventory: str, limit: str | None, as_json: bool, check: bool, tags: 
         console.print(f"{mark} {res.changed} change(s) {'pending' if check else 'made'}; "
                       f"log: build/harden/{p.meta.name}/harden{'-check' if check else ''}.log")
         if not res.hosts:
-            console.print(res.log[-2000:])
+            console.print(res.log[-2000:], markup=False)
     raise SystemExit(OK if res.ok else CHECK_FAILED)

@@ -63,3 +63,20 @@ def test_pytest_testinfra_suite_has_one_test_per_control_and_host():
     ids = [l for l in r.stdout.splitlines() if "::test_control[" in l]
     assert len(ids) == 2 * len(load().controls)
     assert any("198.18.0.2-L3-CES11-01" in l for l in ids)
+
+
+def test_harden_progress_shows_ansible_lines_literally(monkeypatch):
+    """An ansible line is text, not rich markup: the failing host stays visible and '[/...]' cannot crash."""
+    from click.testing import CliRunner
+
+    import egovops.compliance.harden as harden_mod
+    from egovops.cli.main import cli
+
+    def fake_run(p, sel, progress, **kw):
+        progress('  fatal: [hefei]: FAILED! => {"msg": "[/etc/ssh/sshd_config] does not validate"}')
+        return harden_mod.HardenRun(2, 0.1, False, [harden_mod.HostRecap("hefei", 3, 0, 0, 1, 0)], "", 4)
+
+    monkeypatch.setattr(harden_mod, "run", fake_run)
+    res = CliRunner().invoke(cli, ["harden", "--inventory", str(REPO / "inventories" / "anhui")])
+    assert res.exit_code == 1, res.output
+    assert "fatal: [hefei]: FAILED!" in res.output and "[/etc/ssh/sshd_config]" in res.output

@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from egovops.cli.common import inventory_option, json_option, limit_option, load_or_exit
 from egovops.cli.output import BAD_INPUT, CHECK_FAILED, OK, console, err_console, print_json, table
@@ -45,7 +46,8 @@ def comply(inventory: str, limit: str | None, as_json: bool, waivers_file: str |
 
     p = load_or_exit(inventory, as_json)
     cat = load()
-    say = (lambda m: err_console.print(f"[dim]{m}[/]")) if as_json else (lambda m: console.print(f"[dim]{m}[/]"))
+    say = (lambda m: err_console.print(f"[dim]{escape(m)}[/]")) if as_json else \
+        (lambda m: console.print(f"[dim]{escape(m)}[/]"))
 
     def bad(msg: str, problems: list[str] | None = None) -> None:
         if as_json:
@@ -105,11 +107,12 @@ def comply(inventory: str, limit: str | None, as_json: bool, waivers_file: str |
             first = next(r for r in s.results if r.node == n)
             rows.append((n, first.city, c["pass"], c["fail"], c["waived"], c["error"], f"{s.score(n) * 100:.1f}%"))
         console.print(table(f"comply {p.meta.name} {p.meta.version}: {len(chosen)} controls × {len(s.nodes())} hosts "
-                            f"in {s.seconds:.1f}s", ["host", "city", "pass", "fail", "waived", "error", "score"], rows))
+                            f"in {s.seconds:.1f}s", ["host", "city", "pass", "fail", "waived", "error", "score"], rows,
+                            plain=True))
         bad_rows = [r for r in s.results if r.status in ("fail", "error")]
         if bad_rows:
             console.print(table("Not compliant", ["host", "control", "result", "evidence"],
-                                [(r.node, r.control, r.status, r.evidence[:160]) for r in bad_rows]))
+                                [(r.node, r.control, r.status, r.evidence[:160]) for r in bad_rows], plain=True))
         tot = s.counts()
         mark = "[bold red]✗[/]" if s.failed else "[green]✓[/]"
         console.print(f"{mark} pass {tot['pass']}, fail {tot['fail']}, waived {tot['waived']}, error {tot['error']} — "

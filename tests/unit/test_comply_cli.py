@@ -80,3 +80,26 @@ def test_harden_progress_shows_ansible_lines_literally(monkeypatch):
     res = CliRunner().invoke(cli, ["harden", "--inventory", str(REPO / "inventories" / "anhui")])
     assert res.exit_code == 1, res.output
     assert "fatal: [hefei]: FAILED!" in res.output and "[/etc/ssh/sshd_config]" in res.output
+
+
+def test_comply_table_shows_evidence_literally(monkeypatch, tmp_path):
+    """Evidence is text from the hosts, not rich markup: '[/etc/shadow]' cannot crash the report and an
+    expired waiver's '[waiver by …]' note stays visible."""
+    from click.testing import CliRunner
+
+    import egovops.compliance.runner as runner_mod
+    from egovops.cli.main import cli
+    from egovops.compliance.results import Result, Scan
+
+    evidence = "[/etc/shadow] mode 644 [waiver by a expired on 2020-01-01]"
+
+    def fake_scan(targets, cat, params, key, name, version, progress=None, controls=None):
+        t = targets[0]
+        return Scan(name, version, "2026-11-23T17:00:00+00:00", 0.1,
+                    [Result(t.node, t.city, t.name_zh, "L3-CES2-04", "access_control", "fail", evidence)])
+
+    monkeypatch.setattr(runner_mod, "scan", fake_scan)
+    res = CliRunner().invoke(cli, ["comply", "--inventory", str(REPO / "inventories" / "anhui"), "--report", "",
+                                   "--out", str(tmp_path), "--limit", "hefei"])
+    assert res.exit_code == 1, res.output
+    assert "[/etc/shadow]" in res.output and "[waiver by a" in res.output

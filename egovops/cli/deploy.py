@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from egovops.cli.common import inventory_option, json_option
 from egovops.cli.output import CHECK_FAILED, OK, BAD_INPUT, console, err_console, print_json, table
@@ -37,9 +38,9 @@ def deploy(inventory: str, as_json: bool, skip: tuple[str, ...], out: str, count
 
     def on_done(rec: StepRecord) -> None:
         if rec.status != "skipped":
-            out_console.print(f"  [{STYLE[rec.status]}]{rec.status}[/] {rec.summary} ({rec.seconds:.1f}s)")
+            out_console.print(f"  [{STYLE[rec.status]}]{rec.status}[/] {escape(rec.summary)} ({rec.seconds:.1f}s)")
             for line in rec.details.get("problems", [])[:50]:
-                out_console.print(f"    [red]✗[/] {line}")
+                out_console.print(f"    [red]✗[/] {escape(line)}")
 
     records = run_pipeline(ctx, set(skip), on_start, on_done)
     failed = [r for r in records if r.status == "failed"]
@@ -53,5 +54,5 @@ def deploy(inventory: str, as_json: bool, skip: tuple[str, ...], out: str, count
                                "details": r.details} for r in records]})
     else:
         console.print(table("deploy summary", ["step", "status", "seconds", "summary"],
-                            [(r.name, f"[{STYLE[r.status]}]{r.status}[/]", f"{r.seconds:.1f}", r.summary) for r in records]))
+                            [(r.name, f"[{STYLE[r.status]}]{r.status}[/]", f"{r.seconds:.1f}", escape(r.summary)) for r in records]))
     raise SystemExit(code)

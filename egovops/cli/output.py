@@ -13,6 +13,7 @@ import sys
 from typing import Any, Iterable, Sequence
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -45,5 +46,7 @@ def report_problems(problems, as_json: bool) -> int:
     else:
         err_console.print(f"[bold red]The inventory has {len(problems)} problem(s); nothing was written.[/]")
         for p in problems:
-            err_console.print(f"  [red]✗[/] {p.where()}: {p.message}" + (f"\n      [dim]hint: {p.hint}[/]" if p.hint else ""))
+            # the messages quote patterns and values ('^[a-z]…'): text, never markup
+            err_console.print(f"  [red]✗[/] {escape(p.where())}: {escape(p.message)}"
+                              + (f"\n      [dim]hint: {escape(p.hint)}[/]" if p.hint else ""))
     return BAD_INPUT

@@ -171,3 +171,14 @@ def test_readme_documents_every_json_key(tmp_path: Path, monkeypatch: pytest.Mon
     docs.append(run_json("inventory", "validate", "--inventory", str(bad), code=2))
     missing = sorted({k for d in docs for k in keys_of(d) if not re.search(rf"(?<![\w-]){re.escape(k)}(?![\w-])", section)})
     assert not missing, f"README JSON output does not mention: {missing}"
+
+
+def test_problems_print_literally(flat_lab: Path, tmp_path: Path) -> None:
+    """A problem quotes the slug pattern '^[a-z]…': printed as text, not eaten as rich markup tags."""
+    nodes = flat_lab / "nodes.yaml"
+    nodes.write_text(nodes.read_text(encoding="utf-8").replace("slug: hefei,", 'slug: "[/x]",', 1), encoding="utf-8")
+    pattern = "^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
+    res = CliRunner().invoke(cli, ["inventory", "validate", "--inventory", str(flat_lab)])
+    assert res.exit_code == 2 and pattern in res.stderr, res.output
+    res = CliRunner().invoke(cli, ["deploy", "--inventory", str(flat_lab), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and pattern in res.stdout, res.output

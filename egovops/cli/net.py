@@ -312,7 +312,7 @@ def diff_cmd(inventory, limit, vendor, workers, timeout, vault, verbose, as_json
 def verify_cmd(inventory, limit, vendor, workers, vault, vantage, wait, matrix, verbose, as_json) -> None:
     """Dual-stack reachability (NOC → every loopback, node ↔ node), OSPF/OSPFv3/BFD/BGP state; what is broken where."""
     from egovops.network.targets import is_lab
-    from egovops.network.vantage import NetnsVantage
+    from egovops.network.vantage import lab_node_vantages
     from egovops.network.verify import verify
 
     _setup_logging(verbose, None)
@@ -325,13 +325,7 @@ def verify_cmd(inventory, limit, vendor, workers, vault, vantage, wait, matrix, 
         _bad("net verify needs a vantage (reachability is its point)", as_json)
     nodes, vantage_of = None, None
     if matrix and is_lab(p):
-        from egovops.lab import lab_state, ns_of
-
-        st = lab_state(p)
-        cloud = {n.slug for n in p.cloud_nodes}
-        nodes = [h.name for h in (st.hosts if st else []) if h.up and h.name in cloud]
-        cache: dict[str, NetnsVantage] = {}
-        vantage_of = lambda n: cache.setdefault(n, NetnsVantage(ns_of(p, n), n))  # noqa: E731
+        nodes, vantage_of = lab_node_vantages(p)
     rep = verify(p, sel.routers, vendor, creds, v, workers, nodes, vantage_of, wait,
                  progress=(lambda m: None) if as_json else (lambda m: err_console.print(f"[dim]{m}[/]")))
     data = rep.as_dict()

@@ -64,13 +64,9 @@ def verify(ctx: DeployContext) -> StepResult:
         return StepResult("skipped", "no NOC vantage for a production inventory in deploy (use net verify --vantage)")
     nodes, vantage_of = None, None
     if p.meta.environment == "lab":
-        from egovops.lab import lab_state, ns_of
-        from egovops.network.vantage import NetnsVantage
+        from egovops.network.vantage import lab_node_vantages
 
-        st = lab_state(p)
-        cloud = {n.slug for n in p.cloud_nodes}
-        nodes = [h.name for h in (st.hosts if st else []) if h.up and h.name in cloud]
-        vantage_of = lambda n: NetnsVantage(ns_of(p, n), n)  # noqa: E731
+        nodes, vantage_of = lab_node_vantages(p)
     rep = run_verify(p, sel.routers, vendor, creds, vantage, 16, nodes, vantage_of,
                      wait=float(ctx.options.get("net_verify_wait", 90)))
     s = rep.as_dict()["summary"]

@@ -12,7 +12,7 @@ import ipaddress
 import shlex
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
-from typing import Iterable, Protocol
+from typing import Callable, Iterable, Protocol
 
 
 class Vantage(Protocol):
@@ -62,6 +62,16 @@ def reach_many(vantage: Vantage, addresses: Iterable[str], workers: int = 16) ->
     addrs = list(dict.fromkeys(addresses))
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(addrs) or 1))) as pool:
         return dict(zip(addrs, pool.map(vantage.reachable, addrs)))
+
+
+def lab_node_vantages(province) -> tuple[list[str], Callable[[str], NetnsVantage]]:
+    """The node matrix of a running lab: the cloud nodes whose hosts are up, and each one's own namespace."""
+    from egovops.lab import lab_state, ns_of
+
+    st = lab_state(province)
+    cloud = {n.slug for n in province.cloud_nodes}
+    nodes = [h.name for h in (st.hosts if st else []) if h.up and h.name in cloud]
+    return nodes, lambda n: NetnsVantage(ns_of(province, n), n)
 
 
 def lab_vantage(province) -> NetnsVantage:

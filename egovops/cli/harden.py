@@ -9,6 +9,15 @@ from egovops.cli.common import inventory_option, json_option, limit_option, load
 from egovops.cli.output import BAD_INPUT, CHECK_FAILED, OK, console, err_console, print_json, table
 
 
+def bad_input(msg: str, as_json: bool) -> None:
+    """Name the bad input (a JSON document with --json) and exit 2: nothing was run."""
+    if as_json:
+        print_json({"ok": False, "error": msg})
+    else:
+        err_console.print(f"[bold red]✗[/] {escape(msg)}")
+    raise SystemExit(BAD_INPUT)
+
+
 @click.command("harden")
 @inventory_option
 @limit_option
@@ -27,6 +36,14 @@ def harden(inventory: str, limit: str | None, as_json: bool, check: bool, tags: 
     from egovops.compliance.targets import select
 
     p = load_or_exit(inventory, as_json)
+    if tags:  # ansible runs nothing for an unknown tag and reports success: name it instead
+        from egovops.compliance.catalogue import load
+        enforced = [c for c in load().controls if c.enforced_tag]
+        known = {c.enforced_tag for c in enforced} | {c.family.slug for c in enforced}
+        unknown = [t.strip() for t in tags.split(",") if t.strip() not in known]
+        if unknown:
+            bad_input(f"--tags {tags}: {', '.join(map(repr, unknown))} is no control id or family the baseline role "
+                      f"enforces", as_json)
     sel = select(p, limit)
     # ansible's lines are text, not markup: "fatal: [hefei]" must keep its host, "[/etc/...]" must not crash rich
     log = (lambda m: err_console.print(f"[dim]{escape(m)}[/]")) if as_json else \
@@ -36,11 +53,7 @@ def harden(inventory: str, limit: str | None, as_json: bool, check: bool, tags: 
     try:
         res = run(p, sel, check=check, tags=tags, disruptive=disruptive, progress=log, verbosity=verbosity)
     except HardenInputError as exc:
-        if as_json:
-            print_json({"ok": False, "error": str(exc)})
-        else:
-            err_console.print(f"[bold red]✗[/] {exc}")
-        raise SystemExit(BAD_INPUT)
+        bad_input(str(exc), as_json)
     if as_json:
         print_json({"ok": res.ok, "check": res.check, "seconds": res.seconds, "rc": res.rc, "tasks": res.tasks,
                     "changed": res.changed, "hosts": [h.__dict__ for h in res.hosts]})

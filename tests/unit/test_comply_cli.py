@@ -103,3 +103,13 @@ def test_comply_table_shows_evidence_literally(monkeypatch, tmp_path):
                                    "--out", str(tmp_path), "--limit", "hefei"])
     assert res.exit_code == 1, res.output
     assert "[/etc/shadow]" in res.output and "[waiver by a" in res.output
+
+
+@pytest.mark.parametrize("tags,named", [("L3-NOPE,security_audit", "'L3-NOPE'"), ("L3-CES6-01", "'L3-CES6-01'"),
+                                        ("access_control,", "''")])
+def test_harden_unknown_tag_exits_2_before_anything_runs(tags, named):
+    """ansible-playbook --tags with a tag no task has runs nothing and succeeds: egovops names it instead."""
+    r = egovops("harden", "--inventory", "inventories/anhui", "--tags", tags, "--json")
+    assert r.returncode == 2
+    error = json.loads(r.stdout)["error"]
+    assert named in error and "baseline role" in error and "break-glass" not in error

@@ -172,12 +172,17 @@ def start(province: Province, slugs: list[str], progress=lambda m: None, workers
     progress(f"hosts: {len(slugs)}/{len(slugs)} up (SSH answers)")
 
 
-def stop_all(province: Province) -> dict[str, int]:
-    """Stop every host of this lab (by PID file, in parallel), unmount and delete their overlays."""
+def pids(province: Province) -> list[int]:
+    """The systemd-nspawn PIDs of this lab's hosts (by PID file, identity checked)."""
     base = hosts_dir(province)
     slugs = sorted(p.name for p in base.iterdir()) if base.exists() else []
-    pids = [p for p in (procs.pid_if_ours(base / s / "nspawn.pid", str(base / s / "merged")) for s in slugs) if p]
-    procs.stop(pids, grace=8.0)
+    return [p for p in (nspawn_pid(province, s) for s in slugs) if p]
+
+
+def remove_all(province: Province) -> int:
+    """Unmount and delete every host overlay of this lab (after its hosts are stopped); return the mounts."""
+    base = hosts_dir(province)
+    slugs = sorted(p.name for p in base.iterdir()) if base.exists() else []
     unmounted = 0
     for m in lab_mounts(province):
         r = run(["umount", m], check=False, timeout=30)
@@ -189,4 +194,4 @@ def stop_all(province: Province) -> dict[str, int]:
         raise LabError(f"still mounted after umount: {', '.join(left)}")
     for s in slugs:
         shutil.rmtree(base / s, ignore_errors=True)
-    return {"hosts": len(pids), "mounts": unmounted}
+    return unmounted

@@ -278,8 +278,9 @@ def lab_down(province: Province, progress: Progress = lambda m: None) -> dict[st
         names |= {p.name[len(ns_name(province, "")):] for p in routers.FRR_RUN.glob(ns_name(province, "") + "*")} \
             if routers.FRR_RUN.exists() else set()
         router_pids = [p for n in names for p in _safe_pids(province, n)]
-        h = hosts.stop_all(province)
-        procs.stop(router_pids, grace=5.0)
+        host_pids = hosts.pids(province)
+        procs.stop(router_pids + host_pids, grace=8.0)  # all at once: FRR, sshd and nspawn in parallel
+        h = {"hosts": len(host_pids), "mounts": hosts.remove_all(province)}
         inodes = {i for i in (procs.netns_inode(fabric.NETNS_DIR / n) for n in fabric.lab_namespaces(province)) if i}
         stray = sorted(set(procs.pids_in_netns(inodes)) | set(cgroups.pids(ns_name(province, ""))))
         procs.stop(stray, grace=3.0)
@@ -332,9 +333,7 @@ def lab_pids(province: Province) -> list[int]:
     if rdir.exists():
         names |= {p.name for p in rdir.iterdir() if p.is_dir() and p.name != "accounts"}
     out = [p for n in names for p in _safe_pids(province, n)]
-    hdir = hosts.hosts_dir(province)
-    if hdir.exists():
-        out += [p for p in (hosts.nspawn_pid(province, s.name) for s in hdir.iterdir()) if p]
+    out += hosts.pids(province)
     inodes = {i for i in (procs.netns_inode(fabric.NETNS_DIR / n) for n in fabric.lab_namespaces(province)) if i}
     out += procs.pids_in_netns(inodes)
     out += cgroups.pids(ns_name(province, ""))

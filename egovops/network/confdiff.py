@@ -36,6 +36,8 @@ class Dialect:
     negate_short: tuple[str, ...] = ()  # regexes: the part of a line its negation keeps (``no description``)
     negate_to_default: tuple[tuple[str, str], ...] = ()  # (regex, command restoring the default) where
                                                          # the device's "no" form is not the default
+    unmanaged_lines: str = r"(?!)"     # regex: lines (any depth) the intent never models: never removed,
+                                       # reported by their first two words only (they may carry a secret)
 
     def exit_command(self, header: str) -> str:
         for pat, cmd in self.exit_for:
@@ -84,6 +86,8 @@ VRP = Dialect(
     default_exit="quit",
     keep_sections=r"^(interface |aaa$|user-interface |bfd$)",
     unmanaged_if_unknown=r"^interface (MEth|Meth|NULL)",
+    # the device's login accounts (aaa > local-user ...: the way in, and a password cipher)
+    unmanaged_lines=r"^local-user ",
     negate_short=(r"^description\b", r"^sysname\b", r"^header login information\b", r"^idle-timeout\b",
                   r"^peer \S+ description\b", r"^router-id\b"),
 )
@@ -158,6 +162,7 @@ def _walk(run: Node, want: Node, path: tuple[str, ...], dialect: Dialect, out: l
           unmanaged: list[str], full: bool = False) -> None:
     keep = re.compile(dialect.keep_sections)
     unknown = re.compile(dialect.unmanaged_if_unknown)
+    foreign = re.compile(dialect.unmanaged_lines)
     # removals first: a value that changes (ospf area 0 -> 10) must be removed before it is re-set;
     # a more specific line goes before the line it extends ("no ip ospf bfd profile X" before
     # "no ip ospf bfd", which on FRR takes the profile with it)
@@ -167,6 +172,11 @@ def _walk(run: Node, want: Node, path: tuple[str, ...], dialect: Dialect, out: l
         node = run.children[line]
         if not path and node.section and unknown.match(line) and not full:
             unmanaged.append(line)
+            continue
+        if foreign.match(line) and not full:
+            label = " > ".join(path + (" ".join(line.split()[:2]),))
+            if label not in unmanaged:
+                unmanaged.append(label)
             continue
         if node.section and node.children and keep.match(line):
             _walk(node, Node(line, section=True), path + (line,), dialect, out, unmanaged, full)

@@ -211,3 +211,24 @@ def test_render_diff_is_readable():
     assert "  interface up-d" in lines
     assert "-  ip ospf area 0" in lines and "+  ip ospf area 10" in lines
     assert "+ router ospf6 {...}" in lines
+
+
+def test_vrp_login_accounts_are_never_removed_nor_shown():
+    """A production VRP router's local users (the way in; their lines carry a password cipher) are not in
+    the intent: a push must not undo them, and the report names the account only."""
+    from pathlib import Path
+
+    from egovops.model import load_inventory
+    from egovops.network.targets import plan_of
+
+    p = load_inventory(Path(__file__).resolve().parents[2] / "inventories" / "anhui")
+    intended = plan_of(p, "chuzhou-rt", "huawei_vrp").intended
+    assert "\naaa\n local-aaa-user" in intended
+    running = intended.replace(" local-aaa-user", " local-user netops password irreversible-cipher $1c$SeCrEt$\n"
+                                                  " local-user netops service-type ssh\n local-aaa-user")
+    d = cd.diff(running, intended, cd.VRP)
+    assert d.empty
+    assert d.unmanaged == ["aaa > local-user netops"]
+    assert "SeCrEt" not in repr(d.as_dict())
+    back = cd.diff(intended, running, cd.VRP, full=True)       # an exact restore still puts them back
+    assert any("local-user netops password" in c for c in cd.commands(back, running, cd.VRP))

@@ -64,18 +64,21 @@ def config_cmd(inventory: str, as_json: bool, out: Optional[str]) -> None:
     p = load_or_exit(inventory, as_json)
     folder = Path(out) if out else PROJECT_DIR
     files = render(p)
-    folder.mkdir(parents=True, exist_ok=True)
     written, unchanged = [], []
-    for name, text in files.items():
-        path = folder / name
-        if path.is_file() and path.read_text(encoding="utf-8") == text:
-            unchanged.append(name)
-            continue
-        path.write_text(text, encoding="utf-8")
-        written.append(name)
-    stale = [f.name for f in folder.glob("Pulumi.*.yaml") if f.name not in files]
-    for name in stale:
-        (folder / name).unlink()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            path = folder / name
+            if path.is_file() and path.read_text(encoding="utf-8") == text:
+                unchanged.append(name)
+                continue
+            path.write_text(text, encoding="utf-8")
+            written.append(name)
+        stale = [f.name for f in folder.glob("Pulumi.*.yaml") if f.name not in files]
+        for name in stale:
+            (folder / name).unlink()
+    except OSError as exc:  # e.g. --out names a file or an unwritable folder: bad input, not a crash
+        _bad_input(f"cannot write the stack configs into {folder}: {exc}", as_json)
     if as_json:
         print_json({"ok": True, "out": str(folder), "written": written, "unchanged": unchanged, "removed": stale})
         return

@@ -158,3 +158,12 @@ def test_pulumi_project_files_are_consistent():
     assert pack["runtime"]["name"] == "python"
     assert (PROJECT_DIR / "policy" / pack["runtime"]["options"]["virtualenv"]).resolve() == (PROJECT_DIR.parent / ".venv").resolve()
     assert "Pulumi.*.yaml" in (PROJECT_DIR / ".gitignore").read_text(encoding="utf-8")
+
+
+def test_config_into_a_file_is_bad_input(tmp_path):
+    target = tmp_path / "a-file"
+    target.write_text("x", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["stacks", "config", "--out", str(target / "sub"), "--json"])
+    assert res.exit_code == 2, res.output
+    assert "cannot write the stack configs" in json.loads(res.stdout)["error"]
+    assert target.read_text(encoding="utf-8") == "x"

@@ -86,8 +86,8 @@ VRP = Dialect(
     default_exit="quit",
     keep_sections=r"^(interface |aaa$|user-interface |bfd$)",
     unmanaged_if_unknown=r"^interface (MEth|Meth|NULL)",
-    # the device's login accounts (aaa > local-user ...: the way in, and a password cipher)
-    unmanaged_lines=r"^local-user ",
+    # the device's login accounts (aaa > local-user ..., ssh user ...: the way in, and a password cipher)
+    unmanaged_lines=r"^(local-user|ssh user) ",
     negate_short=(r"^description\b", r"^sysname\b", r"^header login information\b", r"^idle-timeout\b",
                   r"^peer \S+ description\b", r"^router-id\b"),
 )

@@ -226,9 +226,10 @@ def test_vrp_login_accounts_are_never_removed_nor_shown():
     assert "\naaa\n local-aaa-user" in intended
     running = intended.replace(" local-aaa-user", " local-user netops password irreversible-cipher $1c$SeCrEt$\n"
                                                   " local-user netops service-type ssh\n local-aaa-user")
+    running = running.replace("stelnet server enable\n", "stelnet server enable\nssh user netops authentication-type password\n")
     d = cd.diff(running, intended, cd.VRP)
     assert d.empty
-    assert d.unmanaged == ["aaa > local-user netops"]
+    assert sorted(d.unmanaged) == ["aaa > local-user netops", "ssh user"]
     assert "SeCrEt" not in repr(d.as_dict())
     back = cd.diff(intended, running, cd.VRP, full=True)       # an exact restore still puts them back
     assert any("local-user netops password" in c for c in cd.commands(back, running, cd.VRP))

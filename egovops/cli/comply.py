@@ -79,6 +79,13 @@ def comply(inventory: str, limit: str | None, as_json: bool, waivers_file: str |
         say(sel.note)
     if not sel.targets:
         bad("no hosts selected (check --limit, and that the lab is up)")
+    outdir = Path(out) if out else REPO / "build" / "compliance" / p.meta.name
+    prom_path = Path(textfile) if textfile else outdir / "egov_compliance.prom"
+    try:  # where the results go must be writable before the hosts are scanned
+        for d in (outdir, prom_path.parent):
+            d.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        bad(f"cannot write the reports or metrics: {exc}")
     say(f"checking {len(chosen)} controls on {len(sel.targets)} hosts (testinfra, paramiko, {len(sel.targets)} in parallel)")
 
     def progress(node: str, rows: list) -> None:
@@ -88,9 +95,8 @@ def comply(inventory: str, limit: str | None, as_json: bool, waivers_file: str |
     s = scan(sel.targets, cat, role_params(), sel.key, p.meta.name, p.meta.version, progress=progress, controls=chosen)
     s.note = sel.note
     s.unused_waivers = wv.apply(s.results, waivers, dt.date.today())
-    outdir = Path(out) if out else REPO / "build" / "compliance" / p.meta.name
     written = rep.write(s, cat, outdir, fmts)
-    prom = write_textfile(s, Path(textfile) if textfile else outdir / "egov_compliance.prom")
+    prom = write_textfile(s, prom_path)
     if push_metrics:
         from egovops.compliance.push import push_textfiles
         pushed = push_textfiles(s, sel)

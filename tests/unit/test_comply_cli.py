@@ -113,3 +113,22 @@ def test_harden_unknown_tag_exits_2_before_anything_runs(tags, named):
     assert r.returncode == 2
     error = json.loads(r.stdout)["error"]
     assert named in error and "baseline role" in error and "break-glass" not in error
+
+
+@pytest.mark.parametrize("opt", ["--out", "--textfile"])
+def test_comply_unwritable_output_exits_2_before_scanning(opt, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    import egovops.compliance.runner as runner_mod
+    from egovops.cli.main import cli
+
+    def no_scan(*a, **kw):
+        raise AssertionError("scanned although the output cannot be written")
+
+    monkeypatch.setattr(runner_mod, "scan", no_scan)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["comply", "--inventory", str(REPO / "inventories" / "anhui"), "--json",
+                                   opt, str(blocker / "sub" / "x.prom")])
+    assert res.exit_code == 2, res.output
+    assert "cannot write the reports or metrics" in json.loads(res.stdout)["error"]

@@ -37,12 +37,13 @@ def ensure_lab_router_sysctls(province: Province, routers: list[str],
             value = int(cur.stdout.strip())
         except ValueError:
             return None
-        if value >= max(WANTED, ospf_interfaces(province, name)):
+        wanted = max(WANTED, ospf_interfaces(province, name))
+        if value >= wanted:
             return None
-        subprocess.run(["ip", "netns", "exec", ns, "sysctl", "-qw", f"{SYSCTL}={WANTED}"], check=True, timeout=10)
+        subprocess.run(["ip", "netns", "exec", ns, "sysctl", "-qw", f"{SYSCTL}={wanted}"], check=True, timeout=10)
         # memberships that already failed are not retried by a running ospfd: re-join them
         subprocess.run(["vtysh", "-N", ns, "-c", "clear ip ospf interface"], capture_output=True, timeout=20)
-        log(f"{name}: {SYSCTL} {value} -> {WANTED} (ospfd needs one membership per OSPF interface)")
+        log(f"{name}: {SYSCTL} {value} -> {wanted} (ospfd needs one membership per OSPF interface)")
         return name
 
     with ThreadPoolExecutor(max_workers=8) as pool:

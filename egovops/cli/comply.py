@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from rich.markup import escape
 
 from egovops.cli.common import inventory_option, json_option, limit_option, load_or_exit
-from egovops.cli.output import BAD_INPUT, CHECK_FAILED, OK, console, err_console, print_json, table
+from egovops.cli.output import bad_input, CHECK_FAILED, OK, console, err_console, print_json, table
 
 STYLE = {"pass": "green", "fail": "bold red", "waived": "blue", "error": "yellow"}
 
@@ -49,14 +50,8 @@ def comply(inventory: str, limit: str | None, as_json: bool, waivers_file: str |
     say = (lambda m: err_console.print(f"[dim]{escape(m)}[/]")) if as_json else \
         (lambda m: console.print(f"[dim]{escape(m)}[/]"))
 
-    def bad(msg: str, problems: list[str] | None = None) -> None:
-        if as_json:
-            print_json({"ok": False, "error": msg, "problems": problems or []})
-        else:
-            err_console.print(f"[bold red]✗[/] {msg}")
-            for pr in problems or []:
-                err_console.print(f"  [red]✗[/] {pr}")
-        raise SystemExit(BAD_INPUT)
+    def bad(msg: str, problems: list[str] | None = None) -> NoReturn:
+        bad_input(msg, as_json, problems or [])
 
     fmts = [f.strip() for f in formats.split(",") if f.strip()]
     unknown = [f for f in fmts if f not in rep.FORMATS]

@@ -6,16 +6,7 @@ import click
 from rich.markup import escape
 
 from egovops.cli.common import inventory_option, json_option, limit_option, load_or_exit
-from egovops.cli.output import BAD_INPUT, CHECK_FAILED, OK, console, err_console, print_json, table
-
-
-def bad_input(msg: str, as_json: bool) -> None:
-    """Name the bad input (a JSON document with --json) and exit 2: nothing was run."""
-    if as_json:
-        print_json({"ok": False, "error": msg})
-    else:
-        err_console.print(f"[bold red]✗[/] {escape(msg)}")
-    raise SystemExit(BAD_INPUT)
+from egovops.cli.output import bad_input, CHECK_FAILED, OK, console, err_console, print_json, table
 
 
 @click.command("harden")

@@ -7,14 +7,13 @@ import os
 import click
 
 from egovops.cli.common import inventory_option, json_option, limit_option, load_or_exit
-from egovops.cli.output import BAD_INPUT, CHECK_FAILED, OK, console, err_console, print_json, table
+from egovops.cli.output import BAD_INPUT, bad_input, CHECK_FAILED, OK, console, err_console, print_json, table
 
 
 def _need_root(as_json: bool) -> None:
     if os.geteuid() != 0:
         msg = "the lab needs root (network namespaces, FRR, systemd-nspawn): run as root"
-        print_json({"ok": False, "error": msg}) if as_json else err_console.print(f"[red]{msg}[/]")
-        raise SystemExit(BAD_INPUT)
+        bad_input(msg, as_json)
 
 
 def _progress(as_json: bool):

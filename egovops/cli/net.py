@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
@@ -16,7 +15,7 @@ from typing import Optional
 import click
 
 from egovops.cli.common import inventory_option, json_option, limit_option, load_or_exit
-from egovops.cli.output import BAD_INPUT, CHECK_FAILED, OK, console, err_console, print_json, table
+from egovops.cli.output import bad_input, CHECK_FAILED, OK, console, err_console, print_json, table
 from egovops.model.province import Province
 
 VENDOR_CHOICE = click.Choice(["frr", "huawei_vrp"])
@@ -57,17 +56,9 @@ def _creds(province: Province, vault: Optional[str], as_json: bool):
     try:
         c = credentials.load(province, vault)
     except (credentials.CredentialError, OSError) as exc:
-        _bad(str(exc), as_json)
+        bad_input(str(exc), as_json)
     credentials.install_redaction(c)
     return c
-
-
-def _bad(msg: str, as_json: bool):
-    if as_json:
-        print_json({"ok": False, "error": msg})
-    else:
-        err_console.print(f"[bold red]✗[/] {msg}")
-    raise SystemExit(BAD_INPUT)
 
 
 def _select(province: Province, limit: Optional[str], as_json: bool):
@@ -76,7 +67,7 @@ def _select(province: Province, limit: Optional[str], as_json: bool):
     try:
         return select(province, limit)
     except SelectionError as exc:
-        _bad(str(exc), as_json)
+        bad_input(str(exc), as_json)
 
 
 def _vantage(province: Province, spec: str, as_json: bool):
@@ -95,9 +86,9 @@ def _vantage(province: Province, spec: str, as_json: bool):
         probe = os.environ.get("EGOVOPS_NET_PROBE")
         if probe:
             return SshVantage(probe)
-        _bad("no reachability vantage for a production inventory: pass --vantage ssh:<NOC probe host> "
+        bad_input("no reachability vantage for a production inventory: pass --vantage ssh:<NOC probe host> "
              "(or set EGOVOPS_NET_PROBE), or --vantage none to skip reachability", as_json)
-    _bad(f"--vantage {spec!r}: expected auto, none, netns:NAME or ssh:HOST", as_json)
+    bad_input(f"--vantage {spec!r}: expected auto, none, netns:NAME or ssh:HOST", as_json)
 
 
 def _vendor(province: Province, vendor: Optional[str]) -> str:
@@ -150,9 +141,9 @@ def render_cmd(inventory: str, limit: Optional[str], vendor: Optional[str], out:
     try:
         rendered = render_province(p, vendor, limit)
     except RenderError as exc:
-        _bad(str(exc), as_json)
+        bad_input(str(exc), as_json)
     if not rendered:
-        _bad(f"no router matches --limit {limit!r}", as_json)
+        bad_input(f"no router matches --limit {limit!r}", as_json)
     folder = Path(out or f"build/net/{p.meta.name}/{vendor}")
     folder.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -322,7 +313,7 @@ def verify_cmd(inventory, limit, vendor, workers, vault, vantage, wait, matrix, 
     creds = _creds(p, vault, as_json)
     v = _vantage(p, vantage, as_json)
     if v is None:
-        _bad("net verify needs a vantage (reachability is its point)", as_json)
+        bad_input("net verify needs a vantage (reachability is its point)", as_json)
     nodes, vantage_of = None, None
     if matrix and is_lab(p):
         nodes, vantage_of = lab_node_vantages(p)
@@ -408,7 +399,7 @@ def rollback_cmd(inventory, limit, vendor, workers, timeout, vault, confirm_time
         try:
             return plans_from_backup(p, Path(to), routers, vendor_, timeout_)
         except BackupError as exc:
-            _bad(str(exc), as_json)
+            bad_input(str(exc), as_json)
 
     _run_push(inventory, limit, vendor, workers, timeout, vault, as_json, dry_run, confirm_timeout, settle_timeout,
               min_hold, verbose, log_file, vantage, report, plans_from=plans, title="rollback")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, NoReturn, Optional, Sequence
 
 from rich.console import Console
 from rich.markup import escape
@@ -37,6 +37,24 @@ def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], pla
         cells = ["" if v is None else str(v) for v in r]
         t.add_row(*([Text(c) for c in cells] if plain else cells))
     return t
+
+
+def bad_input(msg: str, as_json: bool, problems: Optional[list[str]] = None) -> NoReturn:
+    """Name the bad input and exit 2: nothing was run or changed.
+
+    With ``--json`` a document ``{"ok": false, "error": msg}`` (plus ``problems`` when given) goes to
+    stdout; otherwise the message (escaped: host paths and IPv6 literals are no markup) to stderr.
+    """
+    if as_json:
+        doc: dict[str, Any] = {"ok": False, "error": msg}
+        if problems is not None:
+            doc["problems"] = problems
+        print_json(doc)
+    else:
+        err_console.print(f"[bold red]✗[/] {escape(msg)}")
+        for p in problems or []:
+            err_console.print(f"  [red]✗[/] {escape(p)}")
+    raise SystemExit(BAD_INPUT)
 
 
 def report_problems(problems, as_json: bool) -> int:

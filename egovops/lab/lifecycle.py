@@ -94,7 +94,16 @@ def locked(province: Province, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
             _held[key] -= 1
         return
     lab_root().mkdir(parents=True, exist_ok=True)
-    with open(lock_path(province), "w") as f:
+    from egovops.changelock import ChangeLocked, change_lock
+
+    # the inventory's change lock too: a lab up/down never runs beside a net push/harden/deploy
+    change = change_lock(province.meta.name, wait=timeout)
+    try:
+        change.__enter__()
+    except ChangeLocked as exc:
+        raise LabInputError(str(exc)) from None
+    with contextlib.ExitStack() as stack, open(lock_path(province), "w") as f:
+        stack.push(change.__exit__)
         deadline = time.monotonic() + timeout
         while True:
             try:

@@ -14,7 +14,7 @@ import json
 import logging
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Optional, Protocol
 
 from egovops.network import confdiff
@@ -42,6 +42,7 @@ class Target:
     host: str
     port: int = 22
     timeout: float = 30.0
+    ports: dict[str, str] = field(default_factory=dict)   # VRP: intent interface -> port name
 
 
 class Session(Protocol):
@@ -62,10 +63,13 @@ class NetmikoSession:
 
     dialect: confdiff.Dialect
 
-    def __init__(self, target: Target, creds: Credentials) -> None:
+    def __init__(self, target: Target, creds: Credentials, conn: Any = None) -> None:
+        self.target = target
+        if conn is not None:             # an open channel (tests drive a recorded VRP transcript)
+            self.conn = conn
+            return
         from netmiko import ConnectHandler  # imported here: rendering/diff never need it
 
-        self.target = target
         params = dict(device_type=NETMIKO_TYPES[target.vendor], host=target.host, port=target.port,
                       username=creds.username, password=creds.password.reveal(),
                       conn_timeout=min(target.timeout, 15), auth_timeout=min(target.timeout, 15),
@@ -138,7 +142,11 @@ class FrrSession(NetmikoSession):
             raise DeviceError(f"{self.target.name}: write memory did not confirm: {_first_line(out)}")
 
     def protocol_state(self) -> dict[str, Any]:
-        return frr_state(self._cmd)
+        try:
+            return frr_state(self._cmd)
+        except DeviceError as exc:
+            msg = str(exc)
+            raise DeviceError(msg if msg.startswith(f"{self.target.name}:") else f"{self.target.name}: {msg}") from None
 
 
 class VrpSession(NetmikoSession):
@@ -157,7 +165,7 @@ class VrpSession(NetmikoSession):
             raise DeviceError(f"{self.target.name}: applying failed: {type(exc).__name__}: {_first_line(exc)}") from None
         if VRP_ERROR.search(out):
             self.conn.send_command_timing("clear configuration candidate")
-            raise DeviceError(f"{self.target.name}: the device refused: {_first_line(VRP_ERROR.search(out).group(0))}")
+            raise DeviceError(f"{self.target.name}: the device refused: {_vrp_error(out)}")
         return out
 
     @property
@@ -165,33 +173,49 @@ class VrpSession(NetmikoSession):
         # a named trial can be confirmed or aborted from a later session (the engine reconnects)
         return f"egovops-{self.target.name}"
 
+    def _timed(self, command: str) -> str:
+        try:
+            return self.conn.send_command_timing(command, read_timeout=self.target.timeout)
+        except Exception as exc:
+            raise DeviceError(f"{self.target.name}: {command!r} failed: {type(exc).__name__}: {_first_line(exc)}") from None
+
     def stage(self, confirm_timeout: float) -> None:
         # the device itself reverts if no confirm arrives (e.g. this controller dies mid-push)
-        out = self.conn.send_command_timing(f"commit trial {max(60, int(confirm_timeout))} persist {self.persist_id}")
-        if "Error" in out:
-            raise DeviceError(f"{self.target.name}: commit trial failed: {_first_line(out)}")
+        out = self._timed(f"commit trial {max(60, int(confirm_timeout))} persist {self.persist_id}")
+        if VRP_ERROR.search(out) or "trial configuration mode" not in out:
+            raise DeviceError(f"{self.target.name}: commit trial not acknowledged: {_vrp_error(out)}")
 
     def confirm(self) -> None:
         self.conn.config_mode()
-        out = self.conn.send_command_timing(f"commit persist {self.persist_id}")
-        if "Error" in out:
-            raise DeviceError(f"{self.target.name}: commit (confirm) failed: {_first_line(out)}")
+        out = self._timed(f"commit persist {self.persist_id}")
+        if VRP_ERROR.search(out):
+            raise DeviceError(f"{self.target.name}: commit (confirm) failed: {_vrp_error(out)}")
         self.conn.exit_config_mode()
         self.save()
 
     def abort(self) -> bool:
+        """Abort the named trial; False (the engine then restores by reverse diff) unless VRP confirms."""
         self.conn.config_mode()
-        self.conn.send_command_timing(f"abort trial persist {self.persist_id}")
+        out = self._timed(f"abort trial persist {self.persist_id}")
         self.conn.exit_config_mode()
+        if VRP_ERROR.search(out):
+            log.warning("%s: abort trial refused: %s", self.target.name, _vrp_error(out))
+            return False
         return True
 
     def save(self) -> None:
-        self.conn.save_config()
+        out = self.conn.save_config()
+        if VRP_ERROR.search(str(out)):
+            raise DeviceError(f"{self.target.name}: save failed: {_vrp_error(str(out))}")
 
     def protocol_state(self) -> dict[str, Any]:
-        # VRP's display output is not JSON; the lab has no VRP. Adjacency parsing for VRP is left to
-        # the reachability check (which is vendor-independent) — documented in README.
-        return {"ospf": set(), "ospf6": set(), "bfd": set(), "bgp": set(), "parsed": False}
+        """OSPF/OSPFv3/BFD/BGP from ``display`` tables (TextFSM); an unparsable answer raises."""
+        from egovops.network.vrp_state import StateParseError, vrp_state
+
+        try:
+            return vrp_state(self._cmd, self.target.ports)
+        except StateParseError as exc:
+            raise DeviceError(f"{self.target.name}: protocol state not readable: {exc}") from None
 
 
 def frr_effective_config(running: str, interfaces_json: str) -> str:
@@ -245,13 +269,22 @@ def frr_effective_config(running: str, interfaces_json: str) -> str:
 
 
 def frr_state(cmd) -> dict[str, Any]:
-    """Up adjacencies of an FRR router: OSPF/OSPFv3 neighbours Full, BFD peers up, BGP Established."""
-    def js(command: str) -> Any:
+    """Up adjacencies of an FRR router: OSPF/OSPFv3 neighbours Full, BFD peers up, BGP Established.
+
+    Fail closed: an answer that is not JSON of the expected shape (a daemon not running, a vtysh
+    error, a truncated read) raises :class:`DeviceError` — an unread state is never "no adjacencies".
+    """
+    def js(command: str, kind: type = dict) -> Any:
         text = cmd(command)
         try:
-            return json.loads(text) if text.strip() else {}
-        except json.JSONDecodeError:
-            return {}
+            data = json.loads(text)
+        except (json.JSONDecodeError, TypeError):
+            raise DeviceError(f"protocol state not readable: {command!r} answered "
+                              f"{_first_line(text)[:120]!r} (not JSON)") from None
+        if not isinstance(data, kind):
+            raise DeviceError(f"protocol state not readable: {command!r} answered a JSON "
+                              f"{type(data).__name__}, expected {kind.__name__}")
+        return data
 
     ospf, ospf6, bfd, bgp = set(), set(), set(), set()
     for nbr, entries in (js("show ip ospf neighbor json").get("neighbors") or {}).items():
@@ -261,8 +294,7 @@ def frr_state(cmd) -> dict[str, Any]:
     for e in js("show ipv6 ospf6 neighbor json").get("neighbors") or []:
         if e.get("state") == "Full":
             ospf6.add(f"{e.get('neighborId')}@{e.get('interfaceName')}")
-    peers = js("show bfd peers json")
-    for p in peers if isinstance(peers, list) else []:
+    for p in js("show bfd peers json", list):
         if p.get("status") == "up":
             # v6 sessions run between link-local addresses, which change when a link is re-made:
             # key BFD sessions by address family and interface
@@ -273,6 +305,12 @@ def frr_state(cmd) -> dict[str, Any]:
             if info.get("state") == "Established":
                 bgp.add(peer)
     return {"ospf": ospf, "ospf6": ospf6, "bfd": bfd, "bgp": bgp, "parsed": True}
+
+
+def _vrp_error(out: str) -> str:
+    """The ``Error: …`` line of a VRP answer (the ``^`` marker line alone says nothing)."""
+    errs = [l.strip() for l in out.splitlines() if l.strip().startswith("Error")]
+    return errs[0][:200] if errs else _first_line(out) or "no answer"
 
 
 def _first_line(x: Any) -> str:

@@ -69,7 +69,13 @@ def intent_of(province: Province, name: str) -> dict[str, Any]:
 
 
 def target_of(province: Province, name: str, vendor: str, timeout: float = 30.0) -> Target:
-    return Target(name=name, vendor=vendor, host=str(province.router(name).management.ipv4.ip), timeout=timeout)
+    ports: dict[str, str] = {}
+    if vendor == "huawei_vrp":     # the port names the render gave each intent interface (state keys map back)
+        from egovops.network.render import vrp_ports
+
+        ports = vrp_ports(intent_of(province, name)["interfaces"])
+    return Target(name=name, vendor=vendor, host=str(province.router(name).management.ipv4.ip), timeout=timeout,
+                  ports=ports)
 
 
 def plan_of(province: Province, name: str, vendor: str, timeout: float = 30.0,

@@ -92,8 +92,8 @@ def check_protocols(province: Province, routers: list[str], vendor: str, creds: 
                 s.close()
         except Exception as exc:
             return {**row, "ok": False, "error": str(exc)}
-        if not have.get("parsed", True):
-            return {**row, "ok": True, "note": "adjacency state not parsed for this vendor; reachability decides"}
+        if have.get("parsed") is not True:    # fail closed: state that was not read is never ok
+            return {**row, "ok": False, "error": "adjacency state was not read for this router"}
         missing = {k: sorted(want[k] - set(have.get(k) or ())) for k in want}
         missing = {k: v for k, v in missing.items() if v}
         counts = {k: f"{len(want[k] & set(have.get(k) or ()))}/{len(want[k])}" for k in want}

@@ -44,7 +44,7 @@ STEPS: dict[str, str] = {
     "lab-up": "egovops.lab.step:run",
     "net-push": "egovops.network.step:push",
     "net-verify": "egovops.network.step:verify",
-    "harden": "egovops.compliance.steps:harden",
+    "harden": "egovops.harden.step:run",
     "stacks-preview": "egovops.stacks.step:run",
     "comply": "egovops.compliance.steps:comply",
 }

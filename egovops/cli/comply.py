@@ -93,7 +93,7 @@ def comply(inventory: str, limit: str | None, as_json: bool, waivers_file: str |
     written = rep.write(s, cat, outdir, fmts)
     prom = write_textfile(s, prom_path)
     if push_metrics:
-        from egovops.compliance.push import push_textfiles
+        from egovops.exporters.compliance_push import push_textfiles
         pushed = push_textfiles(s, sel)
         say(f"metrics written on {pushed} node(s) into their node_exporter textfile directory")
     if as_json:

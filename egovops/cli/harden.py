@@ -23,8 +23,8 @@ def harden(inventory: str, limit: str | None, as_json: bool, check: bool, tags: 
 
     Exit 0 when every host ran without failure, 1 when a host failed or was unreachable, 2 on bad input.
     """
-    from egovops.compliance.harden import HardenInputError, run
-    from egovops.compliance.targets import select
+    from egovops.harden.baseline import HardenInputError, run
+    from egovops.harden.targets import select
 
     p = load_or_exit(inventory, as_json)
     if tags:  # ansible runs nothing for an unknown tag and reports success: name it instead

@@ -1,4 +1,5 @@
-"""Deploy steps "harden" (after net-verify) and "comply" (last): the baseline, then its proof.
+"""Deploy step "comply" (last): the proof of the baseline that the "harden" step
+(:mod:`egovops.harden.step`) applied.
 
 On a lab inventory, ``comply`` applies the lab waivers (egovops/compliance/waivers/lab.yaml: what a
 container host cannot offer, each with a reason, approver and expiry) and says so in its summary;
@@ -14,26 +15,6 @@ from egovops.deploy import DeployContext, StepResult
 from egovops.model.load import load_inventory
 
 LAB_WAIVERS = Path(__file__).with_name("waivers") / "lab.yaml"
-
-
-def harden(ctx: DeployContext) -> StepResult:
-    from egovops.compliance.harden import HardenInputError, run
-    from egovops.compliance.targets import select
-    p = ctx.province or load_inventory(ctx.inventory)
-    sel = select(p, ctx.options.get("limit"))
-    if not sel.targets:
-        return StepResult("skipped", sel.note or "no hosts selected")
-    try:
-        res = run(p, sel, progress=lambda m: None)
-    except HardenInputError as exc:
-        return StepResult("failed", str(exc))
-    details = {"seconds": res.seconds, "hosts": [h.__dict__ for h in res.hosts], "rc": res.rc}
-    summary = f"{len(res.hosts)} hosts, {res.changed} change(s) in {res.seconds:.0f}s"
-    if not res.ok:
-        bad = [h.host for h in res.hosts if h.failed or h.unreachable]
-        return StepResult("failed", f"{summary}; failed or unreachable: {', '.join(bad) or 'ansible rc ' + str(res.rc)}",
-                          details)
-    return StepResult("changed" if res.changed else "ok", summary, details)
 
 
 def comply(ctx: DeployContext) -> StepResult:

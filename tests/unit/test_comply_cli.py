@@ -69,7 +69,7 @@ def test_harden_progress_shows_ansible_lines_literally(monkeypatch):
     """An ansible line is text, not rich markup: the failing host stays visible and '[/...]' cannot crash."""
     from click.testing import CliRunner
 
-    import egovops.compliance.harden as harden_mod
+    import egovops.harden.baseline as harden_mod
     from egovops.cli.main import cli
 
     def fake_run(p, sel, progress, **kw):

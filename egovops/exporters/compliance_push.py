@@ -14,8 +14,8 @@ import testinfra
 
 from egovops.compliance.results import Scan
 from egovops.compliance.runner import ssh_config
-from egovops.compliance.targets import Selection
 from egovops.exporters.compliance import NODE_EXPORTER_TEXTFILE_DIR, exposition
+from egovops.harden.targets import Selection
 
 
 def push_textfiles(scan: Scan, sel: Selection) -> int:

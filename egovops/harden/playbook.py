@@ -1,0 +1,178 @@
+"""Run any playbook of ``playbooks/`` against a host selection: one way to drive Ansible.
+
+Why a wrapper and not a bare ``ansible-playbook``: the inventory is the one derived from the model
+at run time (:attr:`Selection.inventory_yaml`, never hand-edited), the lab's key is used, secrets
+reach Ansible only as files passed with ``-e @file`` (never on a command line or in a log), ansible
+runs with pipelining and without fact gathering, progress is shown per task, and the PLAY RECAP is
+turned into a per-host summary that the CLI prints as a table or JSON and deploy steps summarise.
+
+The baseline (``egovops harden``) is one caller (:mod:`egovops.harden.baseline`); monitoring and DR
+run their playbooks through :func:`run_playbook` too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional, Union
+
+from egovops.harden.targets import REPO, Selection
+from egovops.model.province import Province
+
+PLAYBOOKS = REPO / "playbooks"
+RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)"
+                   r"\s+rescued=(\d+)\s+ignored=(\d+)")
+TASK = re.compile(r"^TASK \[(.*)\] \*+")
+
+ExtraVar = Union[str, int, float, bool]
+
+
+class PlaybookInputError(ValueError):
+    """A required input is missing or wrong (named in the message); nothing was run."""
+
+
+@dataclass
+class HostRecap:
+    host: str
+    ok: int
+    changed: int
+    unreachable: int
+    failed: int
+    skipped: int
+
+
+@dataclass
+class PlaybookRun:
+    rc: int
+    seconds: float
+    check: bool
+    hosts: list[HostRecap] = field(default_factory=list)
+    log: str = ""
+    tasks: int = 0
+    playbook: str = ""
+    log_path: Optional[Path] = None
+
+    @property
+    def ok(self) -> bool:
+        """Ansible succeeded and no host failed or was unreachable (an empty recap with rc 0 is ok:
+        e.g. every task skipped by --tags)."""
+        return self.rc == 0 and all(h.failed == 0 and h.unreachable == 0 for h in self.hosts)
+
+    @property
+    def changed(self) -> int:
+        return sum(h.changed for h in self.hosts)
+
+
+def parse_recap(lines: Iterable[str]) -> list[HostRecap]:
+    """The PLAY RECAP lines of an ansible-playbook run, one per host."""
+    return [HostRecap(m.group(1), *(int(m.group(i)) for i in (2, 3, 4, 5, 6)))
+            for m in (RECAP.match(line) for line in lines) if m]
+
+
+def work_dir(province: Province, playbook: Path) -> Path:
+    """Where a run of ``playbook`` keeps its inventory copy and log (one folder per playbook, so
+    runs of different playbooks never overwrite each other's files)."""
+    return REPO / "build" / "playbooks" / province.meta.name / playbook.stem
+
+
+def ansible_env(sel: Selection, forks: int) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "ANSIBLE_PIPELINING": "True",
+        "ANSIBLE_HOST_KEY_CHECKING": "False",
+        "ANSIBLE_ROLES_PATH": str(REPO / "roles"),
+        "ANSIBLE_FORKS": str(max(1, forks)),
+        "ANSIBLE_GATHERING": "explicit",
+        "ANSIBLE_RETRY_FILES_ENABLED": "False",
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+        "ANSIBLE_SSH_ARGS": "-o ControlMaster=auto -o ControlPersist=120s -o UserKnownHostsFile=/dev/null "
+                            "-o StrictHostKeyChecking=no -o LogLevel=ERROR",
+        "ANSIBLE_LOCALHOST_WARNING": "False",
+        "ANSIBLE_DEPRECATION_WARNINGS": "False",
+        "PYTHONUNBUFFERED": "1",
+    })
+    return env
+
+
+def ansible_playbook_exe() -> str:
+    venv_bin = REPO / ".venv" / "bin" / "ansible-playbook"
+    return str(venv_bin) if venv_bin.exists() else "ansible-playbook"
+
+
+def command(sel: Selection, playbook: Path, inventory_file: Path, *, check: bool = False,
+            tags: Optional[str] = None, extra_vars_files: Iterable[Path] = (),
+            extra_vars: Optional[Mapping[str, ExtraVar]] = None, verbosity: int = 0) -> list[str]:
+    """The ansible-playbook command line. Secrets only ever appear here as ``@file`` references."""
+    cmd = [ansible_playbook_exe(), "-i", str(inventory_file), str(playbook),
+           "--limit", ",".join(t.node for t in sel.targets)]
+    for f in extra_vars_files:
+        cmd += ["-e", f"@{f}"]
+    if sel.key:
+        cmd += ["--private-key", sel.key]
+    if check:
+        cmd += ["--check", "--diff"]
+    if tags:
+        cmd += ["--tags", tags]
+    if extra_vars:
+        cmd += ["-e", json.dumps(dict(extra_vars), sort_keys=True)]
+    if verbosity:
+        cmd.append("-" + "v" * verbosity)
+    return cmd
+
+
+def run_playbook(province: Province, playbook: Path, sel: Selection, *, check: bool = False,
+                 tags: Optional[str] = None, extra_vars_files: Iterable[Path] = (),
+                 extra_vars: Optional[Mapping[str, ExtraVar]] = None,
+                 progress: Callable[[str], None] = lambda m: None, verbosity: int = 0,
+                 workdir: Optional[Path] = None, log_name: Optional[str] = None) -> PlaybookRun:
+    """Run ``playbook`` on the selected hosts and return the per-host recap.
+
+    ``extra_vars_files`` are passed as ``-e @file`` (use it for anything secret: the file stays
+    0600 and its content never reaches a command line); ``extra_vars`` are plain, non-secret values
+    (passed as one JSON ``-e``). The derived inventory and the full log are written to ``workdir``
+    (default ``build/playbooks/<province>/<playbook stem>/``); the log is ``<stem>[-check].log``
+    unless ``log_name`` is given. Raises :class:`PlaybookInputError` before running anything when no
+    host is selected or the playbook or a vars file does not exist.
+    """
+    playbook = Path(playbook)
+    if not playbook.is_file():
+        raise PlaybookInputError(f"playbook {playbook}: no such file")
+    if not sel.targets:
+        raise PlaybookInputError("no hosts selected (check --limit, and that the lab is up)")
+    files = [Path(f) for f in extra_vars_files]
+    for f in files:
+        if not f.is_file():
+            raise PlaybookInputError(f"extra vars file {f}: no such file")
+    d = workdir or work_dir(province, playbook)
+    d.mkdir(parents=True, exist_ok=True)
+    inv = d / "hosts.yaml"
+    inv.write_text(sel.inventory_yaml, encoding="utf-8")
+    cmd = command(sel, playbook, inv, check=check, tags=tags, extra_vars_files=files, extra_vars=extra_vars,
+                  verbosity=verbosity)
+    t0 = time.monotonic()
+    lines: list[str] = []
+    ntask = 0
+    proc = subprocess.Popen(cmd, cwd=REPO, env=ansible_env(sel, len(sel.targets)), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, bufsize=1)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        lines.append(line)
+        m = TASK.match(line)
+        if m:
+            ntask += 1
+            progress(f"[{time.monotonic() - t0:5.1f}s] task {ntask}: {m.group(1)}")
+        elif line.startswith(("fatal:", "failed:")) or "UNREACHABLE" in line:
+            progress("  " + line.strip()[:200])
+    rc = proc.wait()
+    log = "".join(lines)
+    log_path = d / (log_name or f"{playbook.stem}{'-check' if check else ''}.log")
+    log_path.write_text(log, encoding="utf-8")
+    return PlaybookRun(rc, round(time.monotonic() - t0, 2), check, parse_recap(lines), log, ntask,
+                       playbook.name, log_path)

@@ -58,26 +58,44 @@ def _resolve_files(root: Path, col: _Collector) -> dict[str, Path]:
         assert referrer is not None
         col.problems.append(Problem(col.rel(referrer.path), "base", message, hint, referrer.line_of(("base",)), kind))
 
+    def unreadable(where: Path, exc: BaseException) -> None:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        message = f"cannot read {where}: {reason}"
+        if referrer is None:
+            col.problems.append(Problem(col.rel(where), "", message, "check the path and its permissions", kind="unreadable"))
+        else:
+            at_base(message, "base must name a readable inventory folder", "unreadable")
+
     folder = root
     while True:
-        folder = folder.resolve()
+        try:
+            folder = folder.resolve()
+        except (OSError, RuntimeError, ValueError) as exc:  # a symlink loop, a NUL byte, a name too long
+            unreadable(folder, exc)
+            break
         if folder in chain:
             at_base("base chain loops back on itself", "point base at a different inventory folder", "base")
             break
         chain.append(folder)
-        if not folder.is_dir():
-            if referrer is None:
-                col.problems.append(Problem(col.rel(folder), "", "inventory folder not found",
-                                            "pass --inventory with a folder holding inventory.yaml", kind="missing-file"))
-            else:
-                at_base(f"base inventory folder {folder} not found", "base is a folder path relative to this file's folder",
-                        "missing-file")
-            break
-        for fname in schema.FILES:
-            if fname not in found and (folder / fname).is_file():
-                found[fname] = folder / fname
-        meta_path = folder / "inventory.yaml"
-        if not meta_path.is_file():
+        try:
+            if not folder.is_dir():
+                if referrer is None:
+                    col.problems.append(Problem(col.rel(folder), "", "inventory folder not found",
+                                                "pass --inventory with a folder holding inventory.yaml", kind="missing-file"))
+                else:
+                    at_base(f"base inventory folder {folder} not found",
+                            "base is a folder path relative to this file's folder", "missing-file")
+                break
+            for fname in schema.FILES:
+                path = folder / fname
+                if fname in found or not (path.is_symlink() or path.exists()):
+                    continue
+                found[fname] = path  # a folder or a dangling link is reported by read_yaml, never skipped for the base's
+            meta_path = folder / "inventory.yaml"
+            if not meta_path.is_file():
+                break
+        except (OSError, ValueError) as exc:  # a folder the process may not list
+            unreadable(folder, exc)
             break
         try:
             referrer = read_yaml(meta_path)
@@ -89,8 +107,13 @@ def _resolve_files(root: Path, col: _Collector) -> dict[str, Path]:
             break  # a non-string base is reported by the schema check of inventory.yaml
         folder = folder / base
     # inventory.yaml always comes from the root folder itself
-    if (root / "inventory.yaml").is_file():
-        found["inventory.yaml"] = root / "inventory.yaml"
+    try:
+        if (root / "inventory.yaml").is_symlink() or (root / "inventory.yaml").exists():
+            found["inventory.yaml"] = root / "inventory.yaml"
+        else:
+            found.pop("inventory.yaml", None)
+    except (OSError, ValueError):
+        pass  # reported as unreadable above
     return found
 
 
@@ -105,8 +128,12 @@ def _parse(col: _Collector, files: dict[str, Path]) -> dict[str, Any]:
         try:
             src = read_yaml(path)
         except YamlSyntaxError as exc:
-            col.problems.append(Problem(col.rel(path), "", f"malformed YAML: {exc.message}",
-                                        "fix the YAML syntax at that line", exc.line, kind="yaml"))
+            message, hint = {
+                "yaml": (f"malformed YAML: {exc.message}", "fix the YAML syntax at that line"),
+                "unreadable": (exc.message, "make it a readable regular file (or remove it to inherit the base's)"),
+                "too-large": (exc.message, "an inventory file is a few KB: check that this is the right file"),
+            }[exc.kind]
+            col.problems.append(Problem(col.rel(path), "", message, hint, exc.line, kind=exc.kind))
             continue
         col.sources[fname] = src
         if not isinstance(src.data, dict):
@@ -215,7 +242,11 @@ def load_inventory(path: str | Path) -> Province:
     root = Path(path)
     col = _Collector(root)
     files = _resolve_files(root, col)
-    if not root.is_dir():
+    try:
+        root_ok = root.is_dir()
+    except (OSError, ValueError):
+        root_ok = False
+    if not root_ok or any(p.kind == "unreadable" and p.path == "" for p in col.problems):
         raise InventoryError(col.problems)  # one problem, not one "missing file" per file as well
     parsed = _parse(col, files)
     if len(parsed) != len(schema.FILES) or col.problems:
@@ -293,6 +324,28 @@ def _cron_problem(expr: str) -> str:
             if not all(lo <= int(e) <= hi for e in ends):
                 return f"{what} {text!r} outside {lo}-{hi}"
     return ""
+
+
+def _check_object_store(col: _Collector, df: schema.DrFile, services: set[str]) -> None:
+    """dr.yaml object_store: distinct ports, unique buckets, each bucket for a known service."""
+    os_ = df.object_store
+    if os_ is None:
+        return
+    ports = {"s3_port": os_.s3_port, "filer_port": os_.filer_port, "master_port": os_.master_port,
+             "volume_port": os_.volume_port}
+    taken = {p for v in ports.values() for p in (v, v + 10000)}  # SeaweedFS gRPC = port + 10000
+    if len(taken) != 2 * len(ports):
+        col.add("dr.yaml", ("object_store",), f"object store ports clash: {ports} (gRPC listens on port+10000)",
+                "give s3, filer, master and volume distinct ports whose +10000 do not collide", "object-store")
+    seen: set[str] = set()
+    for i, b in enumerate(os_.buckets):
+        if b.name in seen or b.name == os_.pgbackrest_bucket:
+            col.add("dr.yaml", ("object_store", "buckets", i, "name"), f"bucket {b.name!r} listed twice",
+                    "each bucket once (and not the pgBackRest bucket)", "duplicate-slug")
+        seen.add(b.name)
+        if b.service not in services:
+            col.add("dr.yaml", ("object_store", "buckets", i, "service"), f"unknown service {b.service!r}",
+                    "use a service slug from services.yaml", "unknown-ref")
 
 
 def _build(col: _Collector, root: Path, p: dict[str, Any]) -> Province | None:
@@ -409,6 +462,7 @@ def _build(col: _Collector, root: Path, p: dict[str, Any]) -> Province | None:
                 "add it to a pair (备份合作机制)", "unpaired")
     if "cooperation" not in tiers:
         col.add("dr.yaml", ("tiers",), "no 'cooperation' tier for the city pairs", "add tiers.cooperation", "dr")
+    _check_object_store(col, df, {s.slug for s in sf.services})
 
     # ---- zones and services
     zone_names = set(zf.zones)
@@ -570,4 +624,5 @@ def _resolve(meta, root, nf, cf, lf, af, df, sf, zf, nets: plan.Supernets) -> Pr
 
     return Province(meta=meta, source=str(root), supernets=nets, nodes=tuple(nodes), counties=tuple(counties),
                     routers=tuple(routers), links=tuple(links), services=tuple(services), dr_tiers=dr_tiers,
-                    replications=tuple(reps), noc=noc, routing=lf.routing, uplink=up, zones=zf, segments=seg)
+                    replications=tuple(reps), noc=noc, routing=lf.routing, uplink=up, zones=zf, segments=seg,
+                    object_store=df.object_store)

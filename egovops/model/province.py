@@ -160,6 +160,7 @@ class Province:
     uplink: schema.Uplink
     zones: schema.ZonesFile
     segments: schema.Segments
+    object_store: Optional[schema.ObjectStoreSpec] = None   # dr.yaml object_store (None: no object tier)
     _index: dict = field(default_factory=dict, compare=False, repr=False)
 
     # ---- lookups

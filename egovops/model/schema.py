@@ -175,10 +175,46 @@ class ProvincialDr(Strict):
     remote: DrReplication
 
 
+S3_BUCKET = r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$"  # S3 bucket names (no dots: path-style, no TLS name clash)
+REPLICA_BUCKET_PREFIX = "replica-"                 # reserved: the buckets replicas land in (egovops.dr.objects)
+
+
+class ObjectBucket(Strict):
+    """One bucket every object-holding site keeps, named after the service whose files it holds."""
+
+    name: str = Field(pattern=S3_BUCKET)
+    service: str = Field(pattern=SLUG)
+    noncurrent_days: int = Field(default=30, ge=1, le=3650)  # lifecycle: expire old versions after N days
+
+    @field_validator("name")
+    @classmethod
+    def _not_reserved(cls, v: str) -> str:
+        if v.startswith(REPLICA_BUCKET_PREFIX):
+            raise ValueError(f"bucket names starting with {REPLICA_BUCKET_PREFIX!r} are reserved for replicas")
+        return v
+
+
+class ObjectStoreSpec(Strict):
+    """The S3-compatible store at every site holding objects (provincial node, DR sites, cities).
+
+    Ports: SeaweedFS also listens on port+10000 (gRPC) for each of them, hence the cap.
+    """
+
+    s3_port: int = Field(default=8333, ge=1024, le=55535)
+    filer_port: int = Field(default=8888, ge=1024, le=55535)
+    master_port: int = Field(default=9333, ge=1024, le=55535)
+    volume_port: int = Field(default=8080, ge=1024, le=55535)
+    region: str = Field(default="us-east-1", pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+    buckets: list[ObjectBucket] = Field(min_length=1)
+    #: pgBackRest's repository bucket at the remote DR site (data tier)
+    pgbackrest_bucket: str = Field(default="pgbackrest", pattern=S3_BUCKET)
+
+
 class DrFile(Strict):
     tiers: dict[str, DrTier]
     provincial: ProvincialDr
     city_pairs: list[list[str]]
+    object_store: Optional[ObjectStoreSpec] = None
 
 
 # ---------------------------------------------------------------- services.yaml

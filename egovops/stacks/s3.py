@@ -15,14 +15,22 @@ DEFAULT_REGION = "us-east-1"
 REPLICATION_ROLE = "arn:aws:iam:::role/egov-replication"
 
 
-def client(endpoint: Optional[str], region: str = DEFAULT_REGION) -> Any:
-    """An S3 client for ``endpoint`` (None: AWS itself) with path-style addressing."""
+def client(endpoint: Optional[str], region: str = DEFAULT_REGION,
+           credentials: Optional[tuple[str, str]] = None, timeout: Optional[float] = None) -> Any:
+    """An S3 client for ``endpoint`` (None: AWS itself) with path-style addressing.
+
+    ``credentials`` (access key, secret key) when the caller holds them (egovops.dr.objects reads the
+    lab's generated ones); otherwise boto3's usual chain. ``timeout`` bounds connect and read.
+    """
     import boto3
     from botocore.config import Config
 
+    extra: dict[str, Any] = {"connect_timeout": timeout, "read_timeout": timeout} if timeout else {}
     cfg = Config(s3={"addressing_style": "path"}, request_checksum_calculation="when_required",
-                 response_checksum_validation="when_required", retries={"max_attempts": 3, "mode": "standard"})
-    return boto3.client("s3", endpoint_url=endpoint or None, region_name=region, config=cfg)
+                 response_checksum_validation="when_required", retries={"max_attempts": 3, "mode": "standard"},
+                 **extra)
+    keys = {"aws_access_key_id": credentials[0], "aws_secret_access_key": credentials[1]} if credentials else {}
+    return boto3.client("s3", endpoint_url=endpoint or None, region_name=region, config=cfg, **keys)
 
 
 @dataclass

@@ -20,6 +20,7 @@ import os
 import pwd
 import shutil
 import socket
+import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -90,8 +91,11 @@ def start_frr(province: Province, name: str) -> None:
     write_frr(province, name)
     # routers forward (inside their own namespace only; the root namespace is never touched), and
     # FRR runs in its own UTS namespace so every daemon's hostname is the router's name
+    # keep_addr_on_down: a real router keeps its configured IPv6 addresses across a link down/up
+    # (the kernel default of 0 silently flushes them, and OSPFv3 over link-locals hides the loss)
     run(["ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1",
-         "net.ipv6.conf.all.forwarding=1", "net.ipv6.conf.default.forwarding=1"], timeout=10)
+         "net.ipv6.conf.all.forwarding=1", "net.ipv6.conf.default.forwarding=1",
+         "net.ipv6.conf.all.keep_addr_on_down=1", "net.ipv6.conf.default.keep_addr_on_down=1"], timeout=10)
     run(["ip", "netns", "exec", ns, "unshare", "--uts", "sh", "-c",
          f"hostname {name} && exec /usr/lib/frr/frrinit.sh start {ns}"], timeout=60)
     deadline = time.monotonic() + 20
@@ -214,6 +218,41 @@ def ssh_banner(host: str, timeout: float = 2.0) -> bool:
         return False
 
 
+# ------------------------------------------------------------------------------------------ frr_exporter
+FRR_EXPORTER = "/usr/bin/prometheus-frr-exporter"
+FRR_EXPORTER_PORT = 9342
+
+
+def frr_exporter_pid(province: Province, name: str) -> int | None:
+    return procs.pid_if_ours(routers_dir(province) / name / "frr_exporter.pid", f"/var/run/frr/{ns_name(province, name)}")
+
+
+def start_frr_exporter(province: Province, name: str) -> None:
+    """Debian's frr_exporter in the router's namespace, reading that pathspace's daemon sockets and
+    listening on the router's management addresses only (as on a real router's management VRF).
+
+    It has no daemon mode or PID file of its own: started detached, its PID recorded by us, so
+    ``lab down`` stops exactly it."""
+    if frr_exporter_pid(province, name) or not Path(FRR_EXPORTER).exists():
+        return
+    ns = ns_name(province, name)
+    mgmt = province.router(name).management
+    rd = routers_dir(province) / name
+    log = open(rd / "frr_exporter.log", "ab")
+    try:
+        proc = subprocess.Popen(
+            ["ip", "netns", "exec", ns, FRR_EXPORTER, f"--frr.socket.dir-path=/var/run/frr/{ns}",
+             "--frr.socket.timeout=5s", f"--web.listen-address={mgmt.ipv4.ip}:{FRR_EXPORTER_PORT}",
+             f"--web.listen-address=[{mgmt.ipv6.ip}]:{FRR_EXPORTER_PORT}"],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+    finally:
+        log.close()
+    (rd / "frr_exporter.pid").write_text(f"{proc.pid}\n")
+    if not wait_tcp(ns, str(mgmt.ipv4.ip), FRR_EXPORTER_PORT, timeout=10):
+        raise LabError(f"frr_exporter of {name} is not listening on {mgmt.ipv4.ip}:{FRR_EXPORTER_PORT} after 10s "
+                       f"(see {rd / 'frr_exporter.log'})")
+
+
 # ------------------------------------------------------------------------------------------ up/down
 def start(province: Province, names: list[str], progress=lambda m: None, workers: int = 8) -> None:
     prepare_ssh(province, names)
@@ -221,6 +260,8 @@ def start(province: Province, names: list[str], progress=lambda m: None, workers
     def one(n: str) -> None:
         start_frr(province, n)
         start_sshd(province, n)
+        if province.router(n).is_ours:  # the national stand-in is not ours to watch
+            start_frr_exporter(province, n)
 
     done = 0
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -232,9 +273,9 @@ def start(province: Province, names: list[str], progress=lambda m: None, workers
 
 def pids(province: Province, name: str) -> list[int]:
     out = list(frr_pids(province, name).values())
-    p = sshd_pid(province, name)
-    if p:
-        out.append(p)
+    for p in (sshd_pid(province, name), frr_exporter_pid(province, name)):
+        if p:
+            out.append(p)
     return out
 
 

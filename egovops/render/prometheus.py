@@ -1,10 +1,15 @@
-"""Prometheus file_sd targets, one folder per NOC (1 provincial + 16 city NOCs).
+"""Prometheus configuration, one folder per NOC (1 provincial + 16 city NOCs).
 
-``<noc>/nodes.yaml`` and ``<noc>/routers.yaml`` are file_sd documents (a list of
-``{targets, labels}`` groups); ``federation.json`` names the NOCs the provincial one federates.
+``<noc>/nodes.yaml``, ``<noc>/routers.yaml`` and ``<noc>/probes.yml`` are file_sd documents (a
+list of ``{targets, labels}`` groups); ``<noc>/prometheus.yml`` is the NOC's Prometheus config and
+``<noc>/blackbox.yml`` its prober's modules; ``federation.json`` names the NOCs the provincial one
+federates; ``province/alertmanager.yml`` and ``units/`` come from :mod:`egovops.monitor`.
 
-A city NOC watches its city node, its city router and its county routers; the provincial NOC
-watches the provincial node, the DR sites and the core router, and federates the city NOCs.
+A city NOC watches its city node, its city router and its county routers, and probes (ICMP, per
+family) its routers' loopbacks, its backbone and county links and the provincial node; the
+provincial NOC watches the provincial node, the DR sites and the core router, probes every city
+router, every backbone link's city end and every node, and federates the city NOCs.
+All paths inside prometheus.yml are relative to it (as deployed: ``/etc/prometheus/``).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from egovops.model.province import Province
+from egovops.monitor import settings
 from egovops.render.files import dump_json, dump_yaml
 
 NODE_EXPORTER_PORT = 9100
@@ -52,4 +58,120 @@ def render(province: Province) -> dict[str, str]:
         out[f"{noc}/nodes.yaml"] = dump_yaml(province, nodes.get(noc, []))
         out[f"{noc}/routers.yaml"] = dump_yaml(province, routers.get(noc, []))
     out["federation.json"] = dump_json(province, {"province": "province", "cities": sorted(c.slug for c in province.cities)})
+    for noc in settings.nocs(province):
+        out[f"{noc}/probes.yml"] = dump_yaml(province, probes(province, noc))
+        out[f"{noc}/prometheus.yml"] = dump_yaml(province, prometheus_config(province, noc))
+        out[f"{noc}/blackbox.yml"] = dump_yaml(province, BLACKBOX)
+    from egovops.monitor import alertmanager, units
+    out.update(alertmanager.render(province))
+    out.update(units.render(province))
+    return dict(sorted(out.items()))
+
+
+# ------------------------------------------------------------------------------------------ probes
+BLACKBOX = {"modules": {
+    f"icmp_{fam}": {"prober": "icmp", "timeout": "2s",
+                    "icmp": {"preferred_ip_protocol": "ip4" if fam == "ipv4" else "ip6", "ip_protocol_fallback": False}}
+    for fam in ("ipv4", "ipv6")
+}}
+
+
+def _probe(address: str, family: str, labels: dict[str, str]) -> dict[str, Any]:
+    return {"targets": [address], "labels": {**labels, "family": family}}
+
+
+def _dual(ds, labels: dict[str, str]) -> list[dict[str, Any]]:
+    return [_probe(str(ds.ipv4.ip), "ipv4", labels), _probe(str(ds.ipv6.ip), "ipv6", labels)]
+
+
+def probes(province: Province, noc: str) -> list[dict[str, Any]]:
+    """ICMP targets probed from ``noc``'s host, one group per address and family.
+
+    Every probe of a city NOC carries that city (it is the city's view of its own extranet); the
+    provincial NOC's probes carry the city of what they probe, so a cut-off city's alerts are
+    all labelled with it (and inhibited by its CityCutOff)."""
+    out: list[dict[str, Any]] = []
+    ours = [r for r in province.routers if r.is_ours]
+    if noc == settings.PROVINCE_NOC:
+        for r in ours:
+            if r.role in ("core", "city"):
+                out += _dual(r.loopback, {"target_kind": "router_loopback", "router": r.name, "city": r.city or "",
+                                          "noc": noc})
+        for link in province.links:
+            if link.kind == "backbone":
+                city = province.router(link.b.device).city or ""
+                out += _dual(link.b.address, {"target_kind": "link", "router": link.b.device, "city": city,
+                                              "noc": noc, "plane": link.plane or "", "segment": "province_city"})
+        own = settings.noc_host(province, noc).slug
+        for n in province.nodes:
+            if n.slug != own:
+                out += _dual(n.address, {"target_kind": "host", "node": n.slug, "city": n.city, "noc": noc})
+        return out
+    city_rt = {r.name for r in ours if r.city == noc and r.role in ("city", "county")}
+    for r in ours:
+        if r.name in city_rt:
+            out += _dual(r.loopback, {"target_kind": "router_loopback", "router": r.name, "city": noc, "noc": noc})
+    for link in province.links:
+        if link.kind == "backbone" and link.b.device in city_rt:
+            # the far (provincial) end: it answers only while this plane carries traffic
+            out += _dual(link.a.address, {"target_kind": "link", "router": link.a.device, "city": noc, "noc": noc,
+                                          "plane": link.plane or "", "segment": "province_city"})
+        elif link.kind == "county" and link.a.device in city_rt:
+            out += _dual(link.b.address, {"target_kind": "link", "router": link.b.device, "city": noc, "noc": noc,
+                                          "plane": link.plane or "", "segment": "city_county"})
+    prov = settings.noc_host(province, settings.PROVINCE_NOC)
+    out += _dual(prov.address, {"target_kind": "host", "node": prov.slug, "city": noc, "noc": noc})
     return out
+
+
+# ------------------------------------------------------------------------------------------ prometheus.yml
+def _file_sd(*files: str) -> list[dict[str, Any]]:
+    return [{"files": list(files), "refresh_interval": "1m"}]
+
+
+def prometheus_config(province: Province, noc: str) -> dict[str, Any]:
+    """One NOC's Prometheus: node, frr, blackbox per family; the provincial one also the egovops
+    exporter and /federate of every city NOC (recorded aggregates and ALERTS only)."""
+    t = settings.timings(province)
+    am = settings.noc_host(province, settings.PROVINCE_NOC).management.ipv4.ip
+    jobs: list[dict[str, Any]] = [
+        {"job_name": "node", "file_sd_configs": _file_sd("nodes.yaml"),
+         "relabel_configs": [{"action": "labeldrop", "regex": "family|name_zh"}]},
+        {"job_name": "frr", "file_sd_configs": _file_sd("routers.yaml"),
+         "relabel_configs": [
+             # routers.yaml lists bare management addresses: scrape only the v4 one, on frr_exporter's port
+             {"source_labels": ["__address__"], "regex": r"\[.*\]", "action": "drop"},
+             {"source_labels": ["__address__"], "regex": "(.+)", "target_label": "__address__",
+              "replacement": f"${{1}}:{settings.FRR_EXPORTER_PORT}"},
+             {"action": "labeldrop", "regex": "loopback_ipv4|loopback_ipv6"},
+         ]},
+    ]
+    for fam in ("ipv4", "ipv6"):
+        jobs.append({
+            "job_name": f"blackbox_icmp_{fam}", "metrics_path": "/probe", "params": {"module": [f"icmp_{fam}"]},
+            "file_sd_configs": _file_sd("probes.yml"),
+            "relabel_configs": [
+                {"source_labels": ["family"], "regex": fam, "action": "keep"},
+                {"source_labels": ["__address__"], "target_label": "__param_target"},
+                {"source_labels": ["__param_target"], "target_label": "instance"},
+                {"target_label": "__address__", "replacement": f"127.0.0.1:{settings.BLACKBOX_PORT}"},
+            ]})
+    if noc == settings.PROVINCE_NOC:
+        c = province.noc.controller
+        jobs.append({"job_name": "egovops", "static_configs": [
+            {"targets": [f"{c.ipv4.ip}:{settings.EGOVOPS_EXPORTER_PORT}"], "labels": {"noc": noc}}]})
+        jobs.append({
+            "job_name": "federate", "honor_labels": True, "metrics_path": "/federate",
+            "params": {"match[]": ['{__name__=~"[a-z0-9_]+:[a-z0-9_:]+"}', '{__name__="ALERTS"}']},
+            "static_configs": [
+                {"targets": [f"{c_.management.ipv4.ip}:{settings.PROMETHEUS_PORT}"], "labels": {"noc": c_.slug}}
+                for c_ in province.cities],
+        })
+    return {
+        "global": {"scrape_interval": t.scrape_interval, "scrape_timeout": t.scrape_timeout,
+                   "evaluation_interval": t.evaluation_interval,
+                   "external_labels": {"noc": noc}},
+        "alerting": {"alertmanagers": [{"static_configs": [{"targets": [f"{am}:{settings.ALERTMANAGER_PORT}"]}]}]},
+        "rule_files": ["rules/*.rules.yml"],
+        "scrape_configs": jobs,
+    }

@@ -64,3 +64,22 @@ def password_hash(password: str) -> str:
     """SHA-512 crypt hash for /etc/shadow (openssl, so no deprecated module is needed)."""
     salt = _secrets.token_hex(8)
     return run(["openssl", "passwd", "-6", "-salt", salt, "-stdin"], input=password + "\n").stdout.strip()
+
+
+DR_POSTGRES_VARS = "dr-postgres.vars.yml"
+
+
+def dr_postgres_vars(province: Province) -> Path:
+    """The case database's passwords (application, replication) as an Ansible vars file (0600).
+
+    Generated once per lab (kept across re-runs, so a re-run changes nothing); passed to
+    roles/dr_postgres with ``-e @file`` and read by the DR drills' writer. Never printed.
+    """
+    d = secrets_dir(province)
+    d.mkdir(parents=True, exist_ok=True)
+    os.chmod(d, 0o700)
+    path = d / DR_POSTGRES_VARS
+    if not path.exists():
+        _write_private(path, f'dr_postgres_app_password: "{_secrets.token_urlsafe(24)}"\n'
+                             f'dr_postgres_replication_password: "{_secrets.token_urlsafe(24)}"\n')
+    return path

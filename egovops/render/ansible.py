@@ -47,6 +47,9 @@ def group_vars(province: Province) -> dict[str, Any]:
         ],
         "ansible_user": "root",
         "ansible_python_interpreter": "/usr/bin/python3",
+        # the provincial DR replications (dr.yaml): roles/dr_postgres places primary, standby and repository
+        "egov_dr": {r.kind: {"source": r.source, "target": r.target, "tier": r.tier}
+                    for r in province.replications if r.kind in ("same_city", "remote")},
     }
 
 

@@ -173,15 +173,25 @@ def vars_files(province: Province) -> list[Path]:
 
 
 def repo_vars(province: Province) -> Path:
-    """``dr_postgres_repo`` for the role, from the object tier's pgBackRest repository (0600 file)."""
-    from egovops.dr import objects
+    """``dr_postgres_repo`` for the role, from the object tier's pgBackRest repository (0600 file).
+
+    pgBackRest speaks S3 over TLS only; the object store's S3 is plain HTTP, so the role puts a TLS
+    S3 gateway (DR-PG-08) on the repository site, with a certificate of the lab's DR CA; pgBackRest
+    verifies it (never ``verify-tls=n``).
+    """
+    from egovops.dr import objects, seaweed
     from egovops.lab.paths import secrets_dir
+    from egovops.lab.secrets import dr_tls
     repo = objects.pgbackrest_repo(province)
-    creds = _read_credentials(Path(repo["credentials"]))
+    site = str(repo.get("site") or pair(province).repo)
+    node = province.node(site)
+    creds = _read_credentials(Path(repo["credentials_file"]))
+    tls = dr_tls(province, f"{site}-s3", [str(node.address.ipv4.ip), str(node.management.ipv4.ip)])
     doc = {"dr_postgres_repo": {
-        "endpoint": str(repo["host"]), "port": int(repo["port"]), "bucket": str(repo["bucket"]),
+        "endpoint": str(repo["endpoint"]), "port": int(repo["port"]), "bucket": str(repo["bucket"]),
         "region": str(repo.get("region") or "us-east-1"), "uri_style": str(repo.get("uri_style") or "path"),
-        "path": str(repo.get("path") or "/pgbackrest"), "ca_file": str(repo.get("ca_file") or ""),
+        "path": f"/{province.meta.name}", "ca_file": str(tls["ca"]), "tls_cert": str(tls["cert"]),
+        "tls_key": str(tls["key"]), "filer": f"{repo['endpoint']}:{seaweed.spec(province).filer_port}",
         "key": creds["key"], "key_secret": creds["key_secret"]}}
     path = secrets_dir(province) / "dr-pgbackrest.vars.yml"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -205,8 +215,8 @@ def _read_credentials(path: Path) -> dict[str, str]:
             k, sep, v = line.partition("=")
             if sep:
                 values[k.strip().lower()] = v.strip().strip('"')
-    key = next((values[k] for k in ("aws_access_key_id", "access_key", "key", "access_key_id") if k in values), None)
-    sec = next((values[k] for k in ("aws_secret_access_key", "secret_key", "key_secret", "secret_access_key")
+    key = next((values[k] for k in ("pgbackrest_repo1_s3_key", "aws_access_key_id", "access_key") if k in values), None)
+    sec = next((values[k] for k in ("pgbackrest_repo1_s3_key_secret", "aws_secret_access_key", "secret_key")
                 if k in values), None)
     if not key or not sec:
         raise DrError(f"{path}: no access key and secret in the object tier's credentials file")

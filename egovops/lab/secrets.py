@@ -83,3 +83,34 @@ def dr_postgres_vars(province: Province) -> Path:
         _write_private(path, f'dr_postgres_app_password: "{_secrets.token_urlsafe(24)}"\n'
                              f'dr_postgres_replication_password: "{_secrets.token_urlsafe(24)}"\n')
     return path
+
+
+def dr_tls(province: Province, name: str, ips: list[str]) -> dict[str, Path]:
+    """A lab CA (once) and a server certificate for ``name`` with ``ips`` as subject alternative names.
+
+    pgBackRest talks to S3 over TLS only and verifies the server against this CA (no
+    ``verify-tls=n``). Files under ``secrets_dir/dr-tls/`` (keys 0600); re-used while the SANs match.
+    """
+    d = secrets_dir(province) / "dr-tls"
+    d.mkdir(parents=True, exist_ok=True)
+    os.chmod(d, 0o700)
+    ca_key, ca_crt = d / "ca.key", d / "ca.crt"
+    if not ca_key.exists() or not ca_crt.exists():
+        run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+             "-keyout", str(ca_key), "-out", str(ca_crt), "-days", "3650",
+             "-subj", f"/CN=egovops lab {province.meta.name} DR CA"])
+        os.chmod(ca_key, 0o600)
+    key, crt, sans = d / f"{name}.key", d / f"{name}.crt", d / f"{name}.sans"
+    want = ",".join(f"IP:{ip}" for ip in ips)
+    if not (key.exists() and crt.exists() and sans.exists() and sans.read_text() == want):
+        csr = d / f"{name}.csr"
+        run(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+             "-keyout", str(key), "-out", str(csr), "-subj", f"/CN={name}"])
+        os.chmod(key, 0o600)
+        ext = d / f"{name}.ext"
+        ext.write_text(f"subjectAltName={want}\nextendedKeyUsage=serverAuth\n")
+        run(["openssl", "x509", "-req", "-in", str(csr), "-CA", str(ca_crt), "-CAkey", str(ca_key),
+             "-CAcreateserial", "-out", str(crt), "-days", "825", "-extfile", str(ext)])
+        sans.write_text(want)
+        csr.unlink()
+    return {"ca": ca_crt, "cert": crt, "key": key}

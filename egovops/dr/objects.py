@@ -267,30 +267,44 @@ def ensure(province: Province, sites: Optional[list[str]] = None, progress: Prog
         days = {b.name: b.noncurrent_days for b in _spec(province).buckets}
 
         def one(site: str) -> tuple[str, list[dict[str, Any]]]:
-            return site, objects_s3.ensure_buckets(client(province, site), seaweed.buckets_at(province, site, sites), days)
+            s3 = client(province, site)
+            objects_apply.wait_ready(s3)
+            return site, objects_s3.ensure_buckets(s3, seaweed.buckets_at(province, site, sites), days)
 
         with ThreadPoolExecutor(max_workers=4) as pool:
             for site, applied in pool.map(one, sites):
                 buckets[site] = applied
                 progress(f"objects: {site}: {len(applied)} buckets versioned")
-        pg = _spec(province).pgbackrest_bucket
-        remote = seaweed.remote_site(province)
-        if remote in sites:
-            objects_apply.limit_pgbackrest(province, client(province, remote), pg)
     return ObjectsUpResult(not problems, sites, [l.name for l in links], buckets, round(time.monotonic() - t0, 1),
                            run.changed, problems, str(run.log_path) if run.log_path else None)
 
 
 # ---------------------------------------------------------------- status and verify
+SYNC_MIN_UP = 3.0  # a filer.sync up for less than this may be a crash loop (it exits when the source is unreachable)
+
+
 def _sync_active(province: Province, link: seaweed.SyncLink) -> Optional[str]:
-    """None when the link's filer.sync unit is active on the target, else the reason."""
+    """None when the link's filer.sync unit is running (and has been for SYNC_MIN_UP seconds), else why not."""
     from egovops.dr.remote import RemoteError, ssh
     try:
-        r = ssh(province, link.target, f"systemctl is-active {link.unit}.service", timeout=15, check=False)
+        r = ssh(province, link.target, f"systemctl show -p ActiveState -p SubState -p ActiveEnterTimestampMonotonic "
+                                       f"-p NRestarts {link.unit}.service; cat /proc/uptime", timeout=15)
     except RemoteError as exc:
         return str(exc)
-    state = r.stdout.strip() or r.stderr.strip()
-    return None if r.returncode == 0 else f"filer.sync unit {link.unit} on {link.target} is {state or 'unknown'}"
+    lines = r.stdout.split()
+    props = dict(x.split("=", 1) for x in lines if "=" in x)
+    try:
+        uptime = float(lines[-2])
+        up_for = uptime - int(props.get("ActiveEnterTimestampMonotonic", "0")) / 1e6
+    except (ValueError, IndexError):
+        return f"{link.target}: cannot read the state of {link.unit}"
+    state = f"{props.get('ActiveState', '?')}/{props.get('SubState', '?')}"
+    if state != "active/running":
+        return f"filer.sync unit {link.unit} on {link.target} is {state} (restarts: {props.get('NRestarts', '?')})"
+    if up_for < SYNC_MIN_UP:
+        return (f"filer.sync unit {link.unit} on {link.target} (re)started {up_for:.1f}s ago "
+                f"(restarts: {props.get('NRestarts', '?')}): not yet proven running")
+    return None
 
 
 def _link_status(province: Province, link: seaweed.SyncLink, now: float) -> ObjectReplicationStatus:
@@ -385,3 +399,33 @@ def drill_city_pair_loss(province: Province, city: str, progress: Progress = lam
     from egovops.dr.objects_drill import city_pair_loss
 
     return city_pair_loss(province, city, progress, count)
+
+
+def replication_latency(province: Province, source: str, target: str, samples: int = 5,
+                        timeout: float = 30.0) -> list[Optional[float]]:
+    """Seconds from an acknowledged PUT at ``source`` until its replica at ``target`` reads back with the
+    same SHA-256, per sample (None: not there within ``timeout``). Bounded: at most 50 samples."""
+    if not 1 <= samples <= 50:
+        raise ObjectsInputError(f"samples {samples}: between 1 and 50")
+    if not any(l.source == source and l.target == target for l in seaweed.links(province)):
+        raise ObjectsInputError(f"{source} does not replicate to {target} in dr.yaml")
+    _check_sites(province, [source, target])
+    src, dst = client(province, source), client(province, target)
+    bucket, replica = seaweed.own_buckets(province)[0], seaweed.replica_bucket(source)
+    out: list[Optional[float]] = []
+    for i in range(samples):
+        w = objects_s3.write_objects(src, source, bucket, 1, f"probe/latency/{int(time.time() * 1000)}-{i}")
+        if not w:
+            out.append(None)
+            continue
+        t0, deadline, got = time.monotonic(), time.monotonic() + timeout, None
+        while time.monotonic() < deadline:
+            try:
+                if objects_s3.sha256_of(dst, replica, f"{bucket}/{w[0].key}") == w[0].sha256:
+                    got = round(time.monotonic() - t0, 3)
+                    break
+            except Exception:  # noqa: BLE001 — not there yet
+                pass
+            time.sleep(0.05)
+        out.append(got)
+    return out

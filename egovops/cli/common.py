@@ -17,8 +17,16 @@ inventory_option = click.option(
     "--inventory", "-i", "inventory", default=DEFAULT_INVENTORY, show_default=True,
     type=click.Path(file_okay=False), help="Inventory folder (env EGOVOPS_INVENTORY).")
 json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout.")
+def _check_limit(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A given --limit must name something: ``' , '`` or ``''`` would select every device (for a push,
+    every router), the opposite of what limiting means. Click turns the error into exit 2."""
+    if value is not None and not [p for p in value.split(",") if p.strip().lstrip("!").strip()]:
+        raise click.BadParameter(f"{value!r} names no device or tag (omit --limit to act on every device)")
+    return value
+
+
 limit_option = click.option(
-    "--limit", "-l", default=None,
+    "--limit", "-l", default=None, callback=_check_limit,
     help="Devices to act on: comma-separated globs over names and tags (city:chuzhou, role:county, kind:dr); !x excludes.")
 
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 from egovops.cli.common import inventory_option, json_option, load_or_exit
-from egovops.cli.output import BAD_INPUT, OK, console, err_console, print_json, table
+from rich.markup import escape
+
+from egovops.cli.output import BAD_INPUT, OK, bad_input, console, print_json, table
 from egovops.model.province import Province
 from egovops.render import render_all, write_tree
+from egovops.render.files import OutputFolderError, plan_tree
 
 
 def summary(p: Province) -> dict:
@@ -50,7 +54,7 @@ def validate(inventory: str, as_json: bool) -> None:
         print_json({"ok": True, "summary": s})
         raise SystemExit(OK)
     links = s["links"]
-    console.print(f"[green]✓[/] inventory [bold]{s['inventory']}[/] {s['version']} ({s['environment']}) is valid")
+    console.print(f"[green]✓[/] inventory [bold]{escape(s['inventory'])}[/] {escape(s['version'])} ({s['environment']}) is valid")
     rows = [
         ("cloud nodes (1+16)", s["cloud_nodes"]),
         ("DR sites", s["dr_sites"]),
@@ -94,28 +98,46 @@ def show(inventory: str, as_json: bool, what: str) -> None:
     console.print(table(f"{what} ({len(rows)})", cols, rows))
 
 
+def _refuse(as_json: bool, out: str, msg: str, **lists: list[str]) -> NoReturn:
+    """Exit 2 naming --out; with --json ``{"ok": false, "out", "error", ...lists}`` (nothing was written)."""
+    if as_json:
+        print_json({"ok": False, "out": out, "error": msg, **lists})
+        raise SystemExit(BAD_INPUT)
+    bad_input(msg, False, [f for v in lists.values() for f in v])
+
+
 @inventory_group.command("render")
 @inventory_option
 @json_option
 @click.option("--out", "out", default="build/artefacts", show_default=True, type=click.Path(file_okay=False),
               help="Folder for the artefacts (Ansible inventory, router intents, Prometheus targets, Pulumi configs).")
-def render(inventory: str, as_json: bool, out: str) -> None:
-    """Derive every artefact from the inventory (deterministic; nothing is written if it is invalid)."""
+@click.option("--force", is_flag=True,
+              help="Write even if --out holds files egovops did not write (they are listed and never deleted).")
+def render(inventory: str, as_json: bool, out: str, force: bool) -> None:
+    """Derive every artefact from the inventory (deterministic; nothing is written if it is invalid).
+
+    Only files an earlier render wrote (recorded with their hash in --out/.egovops-rendered) are
+    ever removed; a folder holding other files is refused unless --force.
+    """
     p = load_or_exit(inventory, as_json)
     files = render_all(p)
     try:
-        counts = write_tree(files, Path(out))
-    except OSError as exc:  # e.g. --out names a file or an unwritable folder: bad input, not a crash
-        if as_json:
-            print_json({"ok": False, "out": out, "error": str(exc)})
-        err_console.print(f"[red]cannot write the artefacts into {out}: {exc}[/]")
-        raise SystemExit(BAD_INPUT)
+        foreign = plan_tree(files, Path(out)).foreign
+        counts = write_tree(files, Path(out), force=force)
+    except OutputFolderError as exc:
+        _refuse(as_json, out, f"refusing to render into {out}: {exc}", foreign=exc.foreign, blocked=exc.blocked,
+                forged=exc.forged)
+    except (OSError, RuntimeError) as exc:  # --out names a file, an unwritable folder, a symlink loop: bad input
+        _refuse(as_json, out, f"cannot write the artefacts into {out}: {exc}")
     per_kind: dict[str, int] = {}
     for path in files:
         per_kind[path.split("/", 1)[0]] = per_kind.get(path.split("/", 1)[0], 0) + 1
     if as_json:
-        print_json({"ok": True, "out": out, "files": len(files), "per_kind": per_kind, **counts})
+        print_json({"ok": True, "out": out, "files": len(files), "per_kind": per_kind, **counts, "foreign": foreign})
         return
-    console.print(f"[green]✓[/] rendered {len(files)} files into {out} "
+    console.print(f"[green]✓[/] rendered {len(files)} files into {escape(out)} "
                   f"({counts['written']} written, {counts['unchanged']} unchanged, {counts['removed']} removed)")
+    if foreign:
+        console.print(table(f"Files not written by egovops, left in place (--force): {len(foreign)}", ["file"],
+                            [(f,) for f in foreign]))
     console.print(table("Artefacts", ["kind", "files"], sorted(per_kind.items())))

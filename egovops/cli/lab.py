@@ -7,7 +7,7 @@ import os
 import click
 
 from egovops.cli.common import inventory_option, json_option, limit_option, load_or_exit
-from egovops.cli.output import BAD_INPUT, bad_input, CHECK_FAILED, OK, console, err_console, print_json, table
+from egovops.cli.output import BAD_INPUT, bad_input, CHECK_FAILED, OK, console, err_console, print_json, styled, table
 
 
 def _need_root(as_json: bool) -> None:
@@ -22,8 +22,8 @@ def _progress(as_json: bool):
 
 
 def _device_rows(st) -> list[tuple]:
-    yn = {True: "[green]yes[/]", False: "[red]no[/]", None: "-"}
-    return [(d.name, d.kind, d.role, d.netns, "[green]up[/]" if d.up else "[red]down[/]", d.mgmt_ipv4, d.mgmt_ipv6,
+    yn = {True: styled("[green]yes[/]"), False: styled("[red]no[/]"), None: "-"}
+    return [(d.name, d.kind, d.role, d.netns, styled("[green]up[/]" if d.up else "[red]down[/]"), d.mgmt_ipv4, d.mgmt_ipv6,
              yn[d.ssh_ipv4], yn[d.ssh_ipv6]) for d in st.devices]
 
 

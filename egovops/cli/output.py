@@ -19,24 +19,32 @@ from rich.text import Text
 
 OK, CHECK_FAILED, BAD_INPUT = 0, 1, 2
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# emoji off: IPv6 text such as fd00:34:1:a::/64 holds ":a:" (and ":b:", ":id:"...), rich's emoji codes
+console = Console(highlight=False, emoji=False)
+err_console = Console(stderr=True, highlight=False, emoji=False)
 
 
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n")
 
 
-def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], plain: bool = False) -> Table:
-    """A rich table; ``plain`` cells are literal text, never read as markup or emoji codes
-    (Pulumi types such as ``egovops:cloud:CloudNode`` hold ``:cloud:``)."""
-    t = Table(title=title, title_justify="left", show_lines=False)
+def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], plain: bool = True) -> Table:
+    """A rich table whose title, headers and cells are literal text, never markup or emoji codes:
+    cells hold data (``[/x]`` in a name, ``fd00:34:1:a::/64``, Pulumi's ``egovops:cloud:CloudNode``).
+
+    A cell that is already a rich ``Text`` keeps its styling; ``plain`` is kept for old callers.
+    """
+    t = Table(title=Text(title), title_justify="left", show_lines=False)
     for c in columns:
-        t.add_column(c)
+        t.add_column(Text(c))
     for r in rows:
-        cells = ["" if v is None else str(v) for v in r]
-        t.add_row(*([Text(c) for c in cells] if plain else cells))
+        t.add_row(*[v if isinstance(v, Text) else Text("" if v is None else str(v)) for v in r])
     return t
+
+
+def styled(markup: str) -> Text:
+    """A table cell from OUR OWN markup (``"[green]up[/]"``); data never goes through this."""
+    return Text.from_markup(markup, emoji=False)
 
 
 def bad_input(msg: str, as_json: bool, problems: Optional[list[str]] = None) -> NoReturn:

@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Optional
 
 import click
+from rich.markup import escape
 
 from egovops.cli.common import inventory_option, json_option, load_or_exit
 from egovops.cli import output
 from egovops.cli.output import bad_input, CHECK_FAILED, OK, console, err_console, print_json
 from egovops.model.province import Province
+from egovops.render.files import OutputFolderError
 
 
 def table(title: str, columns, rows):
@@ -47,34 +49,32 @@ def stacks_group() -> None:
 @json_option
 @click.option("--out", default=None, type=click.Path(file_okay=False),
               help="Folder for Pulumi.<node>.yaml (default: the Pulumi project, stacks/).")
-def config_cmd(inventory: str, as_json: bool, out: Optional[str]) -> None:
-    """Render every stack's Pulumi.<node>.yaml from the inventory into the Pulumi project."""
-    from egovops.render.pulumi_config import render
-    from egovops.stacks import PROJECT_DIR
+@click.option("--force", is_flag=True,
+              help="Write even if the folder holds Pulumi.*.yaml files egovops did not write (never deleted).")
+def config_cmd(inventory: str, as_json: bool, out: Optional[str], force: bool) -> None:
+    """Render every stack's Pulumi.<node>.yaml from the inventory into the Pulumi project.
+
+    Only stack files this command wrote before (recorded with their hash in the folder's
+    .egovops-stacks) are removed when their node is gone; a user's own Pulumi.<stack>.yaml is
+    never deleted, and its presence is refused unless --force.
+    """
+    from egovops.stacks.config import write_stack_configs
 
     p = load_or_exit(inventory, as_json)
-    folder = Path(out) if out else PROJECT_DIR
-    files = render(p)
-    written, unchanged = [], []
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, text in files.items():
-            path = folder / name
-            if path.is_file() and path.read_text(encoding="utf-8") == text:
-                unchanged.append(name)
-                continue
-            path.write_text(text, encoding="utf-8")
-            written.append(name)
-        stale = [f.name for f in folder.glob("Pulumi.*.yaml") if f.name not in files]
-        for name in stale:
-            (folder / name).unlink()
-    except OSError as exc:  # e.g. --out names a file or an unwritable folder: bad input, not a crash
-        bad_input(f"cannot write the stack configs into {folder}: {exc}", as_json)
+        res = write_stack_configs(p, Path(out) if out else None, force=force)
+    except OutputFolderError as exc:
+        bad_input(f"refusing to write the stack configs: {exc}", as_json, exc.blocked + exc.foreign + exc.forged)
+    except (OSError, RuntimeError) as exc:  # --out names a file, an unwritable folder, a symlink loop
+        bad_input(f"cannot write the stack configs into {out}: {exc}", as_json)
     if as_json:
-        print_json({"ok": True, "out": str(folder), "written": written, "unchanged": unchanged, "removed": stale})
+        print_json({"ok": True, **res.as_dict()})
         return
-    console.print(f"[green]✓[/] {len(files)} stack configs in {folder} ({len(written)} written, "
-                  f"{len(unchanged)} unchanged, {len(stale)} removed) from inventory {p.meta.name}")
+    console.print(f"[green]✓[/] {len(res.files)} stack configs in {escape(str(res.out))} ({len(res.written)} written, "
+                  f"{len(res.unchanged)} unchanged, {len(res.removed)} removed) from inventory {escape(p.meta.name)}")
+    if res.foreign:
+        console.print(table(f"Stack files not written by egovops, left in place (--force): {len(res.foreign)}",
+                            ["file"], [(f,) for f in res.foreign]))
 
 
 @stacks_group.command("preview")

@@ -21,8 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from egovops.compliance.catalogue import Catalogue
 from egovops.compliance.results import Result
 
@@ -54,41 +52,62 @@ class Waiver:
                 "approver": self.approver, "expires": self.expires.isoformat()}
 
 
+FIELDS = ("control", "hosts", "reason", "approver", "expires")
+
+
 def load(path: Path | str, catalogue: Catalogue) -> list[Waiver]:
+    """Read and validate a waivers file like an inventory file: every problem named with file:line.
+
+    Read through the inventory's YAML boundary (:func:`egovops.model.yamlsrc.read_yaml`): duplicate
+    keys, impossible dates (``2026-02-30``), unreadable or huge files are problems, never a crash
+    or a silent last-one-wins.
+    """
+    from egovops.model.yamlsrc import YamlSyntaxError, read_yaml
+
     p = Path(path)
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise WaiverError([f"{p}: no such file"])
-    except (OSError, UnicodeDecodeError) as exc:  # unreadable, or not UTF-8 text
-        raise WaiverError([f"{p}: cannot read: {exc}"])
-    except yaml.YAMLError as exc:
-        raise WaiverError([f"{p}: not valid YAML: {exc}"])
-    entries = (data or {}).get("waivers") if isinstance(data, dict) else None
-    if not isinstance(entries, list):
-        raise WaiverError([f"{p}: expected a top-level 'waivers:' list"])
+        if not (p.is_file() or p.is_symlink()):
+            raise WaiverError([f"{p}: no such file"])
+        src = read_yaml(p)
+    except YamlSyntaxError as exc:
+        if exc.kind == "unreadable" or exc.message.startswith("not UTF-8"):
+            raise WaiverError([f"{p}: cannot read: {exc.message}"]) from None
+        raise WaiverError([f"{p}:{exc.line or '?'}: not valid YAML: {exc.message}"]) from None
+    except OSError as exc:
+        raise WaiverError([f"{p}: cannot read: {exc.strerror or exc}"]) from None
+    data = src.data
+    entries = data.get("waivers") if isinstance(data, dict) else None
+    if not isinstance(entries, list) or (isinstance(data, dict) and set(data) != {"waivers"}):
+        raise WaiverError([f"{p}: expected a top-level 'waivers:' list (and nothing else)"])
     problems: list[str] = []
     out: list[Waiver] = []
     ids = set(catalogue.ids)
+    seen: dict[tuple[str, tuple[str, ...]], int] = {}
     for i, e in enumerate(entries, start=1):
-        where = f"{p} waiver #{i}"
+        def where(key: str | None = None, i: int = i) -> str:
+            line = src.line_of(("waivers", i - 1) + ((key,) if key else ()))
+            return f"{p}:{line} waiver #{i}" if line else f"{p} waiver #{i}"
+
         if not isinstance(e, dict):
-            problems.append(f"{where}: expected a mapping")
+            problems.append(f"{where()}: expected a mapping")
             continue
-        unknown = set(e) - {"control", "hosts", "reason", "approver", "expires"}
+        unknown = [k for k in e if k not in FIELDS]
         if unknown:
-            problems.append(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
-        control = str(e.get("control", ""))
-        if control not in ids:
-            problems.append(f"{where}: control {control!r} is not in the catalogue")
+            problems.append(f"{where(str(unknown[0]))}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+        control = e.get("control")
+        if not isinstance(control, str) or control not in ids:
+            problems.append(f"{where('control')}: control {control!r} is not in the catalogue")
         hosts = e.get("hosts")
         globs = [hosts] if isinstance(hosts, str) else hosts if isinstance(hosts, list) else None
-        if not globs or not all(isinstance(g, str) and g for g in globs):
-            problems.append(f"{where}: hosts must be a glob or a list of globs")
+        if not globs or not all(isinstance(g, str) and g.strip() and g.isprintable() for g in globs):
+            problems.append(f"{where('hosts')}: hosts must be a glob or a list of globs")
             globs = []
         for field_ in ("reason", "approver"):
-            if not str(e.get(field_) or "").strip():
-                problems.append(f"{where}: {field_} is required")
+            v = e.get(field_)
+            if not isinstance(v, str) or not v.strip():
+                problems.append(f"{where(field_)}: {field_} is required (text)")
+            elif not v.isprintable() or len(v) > 500:
+                problems.append(f"{where(field_)}: {field_} must be one printable line of at most 500 characters")
         exp = e.get("expires")
         if isinstance(exp, str):
             try:
@@ -96,9 +115,14 @@ def load(path: Path | str, catalogue: Catalogue) -> list[Waiver]:
             except ValueError:
                 exp = None
         if not isinstance(exp, dt.date) or isinstance(exp, dt.datetime):  # a YAML timestamp is no date
-            problems.append(f"{where}: expires must be a date (YYYY-MM-DD)")
+            problems.append(f"{where('expires')}: expires must be a date (YYYY-MM-DD)")
             continue
-        out.append(Waiver(control, tuple(globs), str(e.get("reason", "")).strip(), str(e.get("approver", "")).strip(), exp))
+        key = (str(control), tuple(sorted(globs)))
+        if key in seen:
+            problems.append(f"{where()}: the same control and hosts as waiver #{seen[key]}")
+        seen.setdefault(key, i)
+        out.append(Waiver(str(control), tuple(globs), str(e.get("reason", "")).strip(),
+                          str(e.get("approver", "")).strip(), exp))
     if problems:
         raise WaiverError(problems)
     return out

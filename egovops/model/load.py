@@ -316,6 +316,8 @@ def _cron_problem(expr: str) -> str:
             rng, _, step = part.partition("/")
             if step and not step.isdigit():
                 return f"bad step in {what} {text!r}"
+            if step and not 1 <= int(step) <= hi:  # */0 never fires (cron refuses it)
+                return f"step in {what} {text!r} outside 1-{hi}"
             if rng == "*":
                 continue
             ends = rng.split("-")
@@ -516,7 +518,9 @@ def _build(col: _Collector, root: Path, p: dict[str, Any]) -> Province | None:
     if col.problems or nets is None or provincial is None:
         return None
     try:
-        return _resolve(meta, root, nf, cf, lf, af, df, sf, zf, nets)
+        province = _resolve(meta, root, nf, cf, lf, af, df, sf, zf, nets)
+        _check_derived_names(col, province, nf, cf, lf)
+        return province
     except plan.PlanCapacityError as exc:
         keys: tuple[Any, ...] = ()
         for fam, version in (("ipv4", 4), ("ipv6", 6)):
@@ -526,6 +530,61 @@ def _build(col: _Collector, root: Path, p: dict[str, Any]) -> Province | None:
         col.add("addressing.yaml", keys, f"the address plan does not fit: {exc}",
                 "enlarge the supernet (shorter prefix length)", "capacity")
         return None
+
+
+def _check_derived_names(col: _Collector, p: Province, nf: schema.NodesFile, cf: schema.CountiesFile,
+                         lf: schema.LinksFile) -> None:
+    """Names the model derives (routers, their interfaces) must be unique, or one silently hides another.
+
+    Each input is valid alone; together they can collide: a county slug ``up`` gives its city router
+    a second ``up-d``, an uplink peer ``hefei-feixi`` a second router ``hefei-feixi-rt``. The problem
+    is reported at the input that made the second name.
+    """
+    node_ix = {n.slug: i for i, n in enumerate(nf.nodes)}
+
+    def router_origin(name: str, role: str) -> tuple[str, tuple[Any, ...]]:
+        if role == "external":
+            return "links.yaml", ("uplink", "peer")
+        if role == "county":
+            for city, counties in cf.counties.items():
+                for i, c in enumerate(counties):
+                    if f"{city}-{c.slug}-rt" == name:
+                        return "counties.yaml", ("counties", city, i, "slug")
+        slug = name.removesuffix("-rt")
+        if slug in node_ix:
+            return "nodes.yaml", ("nodes", node_ix[slug], "slug")
+        return "links.yaml", ()
+
+    def link_origin(link: Link) -> tuple[str, tuple[Any, ...]]:
+        if link.kind == "extra":
+            ids = [x.id for x in lf.extra_links]
+            return "links.yaml", ("extra_links", ids.index(int(link.name.removeprefix("extra-"))), "id")
+        if link.kind == "uplink":
+            return "links.yaml", ("uplink", "peer")
+        if link.kind == "access":
+            return "nodes.yaml", ("nodes", node_ix[link.b.device], "slug")
+        return router_origin(link.b.device, "county" if link.kind == "county" else "city")
+
+    first: dict[str, Router] = {}
+    for r in p.routers:
+        if r.name in first:
+            # the national peer is the odd one out: name it there rather than at a county or city
+            fname, keys = router_origin(r.name, "external" if "external" in (r.role, first[r.name].role) else r.role)
+            col.add(fname, keys, f"router name {r.name!r} is derived twice (roles {first[r.name].role} and {r.role})",
+                    "rename the slug so the derived router names differ", "name-collision")
+        else:
+            first[r.name] = r
+    seen: dict[tuple[str, str], str] = {}
+    for link in p.links:
+        for end in (link.a, link.b):
+            key = (end.device, end.ifname)
+            if key in seen:
+                fname, keys = link_origin(link)
+                col.add(fname, keys, f"interface {end.ifname!r} on {end.device} is derived twice "
+                                     f"(links {seen[key]} and {link.name})",
+                        "a county or city slug may not equal an interface name such as up, lan or x<N>", "name-collision")
+            else:
+                seen[key] = link.name
 
 
 def _resolve(meta, root, nf, cf, lf, af, df, sf, zf, nets: plan.Supernets) -> Province:

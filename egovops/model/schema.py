@@ -16,10 +16,21 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 SLUG = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
 BANDWIDTH = re.compile(r"^(\d+(?:\.\d+)?)\s*(Kbps|Mbps|Gbps)$")
 DURATION = re.compile(r"^(\d+)(s|m|h|d)$")
+MAX_BANDWIDTH_MBPS = 1_000_000.0   # 1 Tbps: above any link of the extranet
+DNS_LABEL_MAX = 63                 # Kubernetes names (namespaces, labels) are DNS-1123 labels
+RESERVED_NAMESPACES = frozenset({"default", "egov-monitoring", "velero"})
+"""Namespaces the stacks own (CloudNode); with every ``kube-*``, never a service's tenant namespace."""
+HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+
+#: free text a person writes (names, reasons): one line, no control characters, bounded
+Label = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
+#: an OSPF interface cost (RFC 2328: 1..65535; 0 is no cost at all and FRR refuses it)
+OspfCost = Annotated[int, Field(ge=1, le=65535)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: YAML's `yes` is no replica count, `1` no boolean, a date no version string
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 def bandwidth_mbps(text: str) -> float:
@@ -28,7 +39,10 @@ def bandwidth_mbps(text: str) -> float:
     if not m:
         raise ValueError(f"bad bandwidth {text!r}: use a number and Kbps, Mbps or Gbps (e.g. '1Gbps')")
     value, unit = float(m.group(1)), m.group(2)
-    return value * {"Kbps": 0.001, "Mbps": 1.0, "Gbps": 1000.0}[unit]
+    mbps = value * {"Kbps": 0.001, "Mbps": 1.0, "Gbps": 1000.0}[unit]
+    if not 0 < mbps <= MAX_BANDWIDTH_MBPS:
+        raise ValueError(f"bad bandwidth {text!r}: must be above 0 and at most 1000Gbps")
+    return mbps
 
 
 def duration_seconds(text: str) -> int:
@@ -45,19 +59,20 @@ def _check_bandwidth(v: str) -> str:
 
 # ---------------------------------------------------------------- inventory.yaml
 class InventoryMeta(Strict):
-    name: str = Field(pattern=SLUG)
-    name_zh: str
+    # the name becomes folders (build/net/<name>), lab state and netns prefixes: a short slug
+    name: str = Field(pattern=SLUG, max_length=32)
+    name_zh: Label
     environment: Literal["production", "lab"]
-    version: str
-    base: Optional[str] = None
+    version: str = Field(pattern=r"^[0-9A-Za-z][0-9A-Za-z._+-]{0,63}$")
+    base: Optional[str] = Field(default=None, min_length=1, max_length=1024, pattern=r"^[^\x00-\x1f\x7f]+$")
 
 
 # ---------------------------------------------------------------- nodes.yaml
 class NodeSpec(Strict):
     id: int = Field(ge=0, le=126)
     slug: str = Field(pattern=SLUG)
-    name_zh: str
-    name_en: str
+    name_zh: Label
+    name_en: Label
     kind: Literal["provincial", "city", "dr"]
     code: Optional[str] = Field(default=None, pattern=r"^\d{6}$")
     city: Optional[str] = None
@@ -71,7 +86,7 @@ class NodesFile(Strict):
 class CountySpec(Strict):
     id: int = Field(ge=1, le=126)
     slug: str = Field(pattern=SLUG)
-    name_zh: str
+    name_zh: Label
 
 
 class CountiesFile(Strict):
@@ -100,12 +115,12 @@ class Routing(Strict):
     bfd: bool = True
     ospf_hello_seconds: int = Field(default=1, ge=1, le=65535)
     ospf_dead_seconds: int = Field(default=4, ge=2, le=65535)
-    plane_cost: dict[Plane, int] = Field(default_factory=lambda: {"data": 10, "video": 20})
+    plane_cost: dict[Plane, OspfCost] = Field(default_factory=lambda: {"data": 10, "video": 20})
 
 
 class Uplink(Strict):
     peer: str = Field(pattern=SLUG)
-    name_zh: str
+    name_zh: Label
     asn: int = Field(ge=1, le=4294967294)
     planes: list[Plane]
     bandwidth: str
@@ -140,8 +155,21 @@ class FamilySupernets(Strict):
 
 
 class NocServices(Strict):
+    """``controller`` (the NOC controller's addresses) or one IP address or hostname."""
+
     ntp: str = "controller"
     syslog: str = "controller"
+
+    @field_validator("ntp", "syslog")
+    @classmethod
+    def _server(cls, v: str) -> str:
+        if v == "controller" or HOSTNAME.match(v):
+            return v
+        try:
+            ipaddress.ip_address(v)
+        except ValueError:
+            raise ValueError(f"{v!r} is not 'controller', an IP address or a hostname") from None
+        return v
 
 
 class AddressingFile(Strict):
@@ -228,12 +256,21 @@ class ServiceDefaults(Strict):
 
 
 class ServiceSpec(Strict):
-    slug: str = Field(pattern=SLUG)
-    name_zh: str
-    name_en: str
+    # the slug is the tenant namespace, the Helm release and label values: a DNS-1123 label
+    slug: str = Field(pattern=SLUG, max_length=DNS_LABEL_MAX)
+
+    @field_validator("slug")
+    @classmethod
+    def _not_reserved(cls, v: str) -> str:
+        if v in RESERVED_NAMESPACES or v.startswith("kube-"):
+            raise ValueError(f"service slug {v!r} is a reserved namespace (kube-*, {', '.join(sorted(RESERVED_NAMESPACES))})")
+        return v
+
+    name_zh: Label
+    name_en: Label
     hosting: Literal["P", "P+C", "C"]
     zone: str
-    image: str
+    image: str = Field(pattern=r"^[^\s\x00-\x1f\x7f]+$", max_length=255)
     classified: bool = False
     only: Optional[list[str]] = None  # restrict placement to these nodes (rarely right)
     replicas: Optional[int] = Field(default=None, ge=1, le=64)
@@ -251,7 +288,7 @@ class ServicesFile(Strict):
 
 # ---------------------------------------------------------------- zones.yaml
 class ZoneSpec(Strict):
-    name_zh: str
+    name_zh: Label
     functions: list[str]
 
 
@@ -259,14 +296,14 @@ class Flow(Strict):
     from_: str = Field(alias="from")
     to: str
     port: Annotated[int, Field(ge=1, le=65535)] | Literal["service"]
-    why: str
+    why: Label
 
 
 class HostPort(Strict):
     port: int = Field(ge=1, le=65535)
     proto: Literal["tcp", "udp"]
     from_: Literal["management", "extranet", "any"] = Field(alias="from")
-    why: str
+    why: Label
 
 
 class ZonesFile(Strict):

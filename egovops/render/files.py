@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
-from pathlib import Path
-from typing import Any
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, Callable
 
 import yaml
 
 from egovops.model.province import Province
 
 MANIFEST = ".egovops-rendered"
+"""Lines ``<sha256>  <path>`` (``sha256sum -c`` reads it): what the last render wrote, with proof."""
 
 
 def header(province: Province) -> str:
@@ -32,34 +37,211 @@ def dump_json(province: Province, data: Any) -> str:
     return json.dumps({"_generated": header(province), **data}, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def write_tree(files: dict[str, str], out: Path) -> dict[str, int]:
-    """Write ``files`` under ``out``; remove files a previous render made that are no longer generated.
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
-    Returns counts of written/unchanged/removed files. Files not listed in the previous render's
-    manifest are never touched.
+
+def _safe_rel(rel: str) -> bool:
+    """A manifest entry names a file below the output folder: relative, no ``..``, no empty parts.
+
+    The manifest is a file in a folder the user controls; an entry such as ``../victim.txt`` or
+    ``/etc/passwd`` must never reach ``unlink``.
     """
+    if not rel or "\\" in rel or "\0" in rel:
+        return False
+    p = PurePosixPath(rel)
+    return not p.is_absolute() and all(part not in ("", ".", "..") for part in rel.split("/"))
+
+
+def read_manifest(out: Path, name: str = MANIFEST) -> tuple[dict[str, str], list[str]]:
+    """The previous render's ``{relative path: sha256}``, and the lines no render writes.
+
+    An entry of an older manifest (a path, no hash) maps to ``""``: its file is ours only while it
+    still starts with the generated header (:data:`MARKER`). Entries naming
+    ``..``, an absolute path or a malformed hash are returned apart (never followed): someone
+    or something other than egovops wrote them.
+    """
+    path = out / name
+    if path.is_symlink() or not path.is_file():
+        return {}, []
+    entries: dict[str, str] = {}
+    bad: list[str] = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        if not line.strip():
+            continue
+        digest, sep, rel = line.partition("  ")
+        if not sep:  # the format before hashes: one path per line
+            digest, rel = "", line.strip()
+        if (digest and (len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest))) or not _safe_rel(rel):
+            bad.append(line[:200])
+            continue
+        entries[rel] = digest
+    return entries, bad
+
+
+def _inside(out_real: Path, path: Path) -> bool:
+    """``path`` (not followed if it is a symlink itself) lies inside ``out`` after resolving its folders."""
+    try:
+        parent = path.parent.resolve(strict=False)
+    except (OSError, RuntimeError):
+        return False
+    return parent == out_real or out_real in parent.parents
+
+
+def _regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.lstat().st_mode)
+    except OSError:
+        return False
+
+
+@dataclass
+class TreePlan:
+    """What writing ``files`` into ``out`` would do, decided before anything is written."""
+
+    foreign: list[str] = field(default_factory=list)   # files in ``out`` this tool cannot prove it wrote
+    blocked: list[str] = field(default_factory=list)   # generated paths taken by a symlink/folder/special file
+    stale: list[str] = field(default_factory=list)     # files an earlier render wrote, unchanged, no longer generated
+    forged: list[str] = field(default_factory=list)    # manifest lines no render writes (``../x``, ``/etc/x``)
+
+
+class OutputFolderError(ValueError):
+    """``out`` holds files this tool did not write (or a generated path is taken); nothing was written."""
+
+    def __init__(self, out: Path, foreign: list[str], blocked: list[str], forged: list[str] | None = None):
+        self.out, self.foreign, self.blocked, self.forged = out, foreign, blocked, forged or []
+        parts = []
+        if self.forged:
+            parts.append(f"the manifest has {len(self.forged)} entries no render writes (outside the folder or "
+                         "malformed; never followed, pass --force to overwrite the manifest): "
+                         + ", ".join(map(repr, self.forged[:20])))
+        if blocked:
+            parts.append(f"{len(blocked)} generated path(s) are taken by a symlink, folder or special file: "
+                         + ", ".join(blocked[:20]))
+        if foreign:
+            parts.append(f"{len(foreign)} file(s) not written by egovops (pass --force to write beside them; "
+                         "they are never deleted): " + ", ".join(foreign[:20]) + (" …" if len(foreign) > 20 else ""))
+        super().__init__(f"{out}: " + "; ".join(parts))
+
+
+MARKER = b"Generated by `egovops "
+
+
+def _marked(path: Path) -> bool:
+    """The file starts with our generated header (YAML comment or JSON ``_generated``): a render wrote it.
+
+    The proof for files of a manifest from before hashes, and for overwriting a generated path.
+    """
+    try:
+        with path.open("rb") as f:
+            return MARKER in f.read(256)
+    except OSError:
+        return False
+
+
+Managed = Callable[[str], bool]
+
+
+def plan_tree(files: dict[str, str], out: Path, manifest_name: str = MANIFEST,
+              managed: Managed = lambda rel: True) -> TreePlan:
+    """Classify what is in ``out`` against the manifest; reads only, never writes.
+
+    ``managed`` limits which files of ``out`` this tool answers for (the stack configs share the
+    Pulumi project folder with its program: only ``Pulumi.*.yaml`` are considered there).
+    """
+    plan = TreePlan()
+    if not out.exists():
+        return plan
+    manifest, plan.forged = read_manifest(out, manifest_name)
+    out_real = out.resolve()
+    mpath = out / manifest_name
+    if mpath.is_symlink() or (mpath.exists() and not _regular(mpath)):  # writing it would follow the link
+        plan.blocked.append(manifest_name)
+    for rel in sorted(files):
+        path = out / rel
+        for anc in [*reversed(PurePosixPath(rel).parents[:-1]), PurePosixPath(rel)]:
+            q = out / anc
+            if q.is_symlink() or (q.exists() and (not q.is_dir() if anc != PurePosixPath(rel) else not _regular(q))):
+                plan.blocked.append(str(anc))
+                break
+    found: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(out):  # never follows symlinked folders
+        base = Path(dirpath)
+        for name in filenames + [d for d in dirnames if (base / d).is_symlink()]:
+            found.append((base / name).relative_to(out).as_posix())
+    for rel in sorted(found):
+        if rel == manifest_name or not managed(rel):
+            continue
+        path = out / rel
+        digest = manifest.get(rel)
+        ours = digest is not None and _regular(path) and _inside(out_real, path)
+        if rel in files:
+            if ours or (_regular(path) and (path.read_bytes() == files[rel].encode() or _marked(path))):
+                continue
+            plan.foreign.append(rel)
+        elif ours and (_sha256(path.read_bytes()) == digest if digest else _marked(path)):
+            plan.stale.append(rel)
+        else:
+            plan.foreign.append(rel)
+    plan.blocked = sorted(set(plan.blocked))
+    plan.foreign = [f for f in plan.foreign if f not in plan.blocked]
+    return plan
+
+
+@dataclass
+class TreeResult:
+    """What one write did, file by file (relative paths)."""
+
+    written: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    foreign: list[str] = field(default_factory=list)   # left in place (only with force)
+
+    def counts(self) -> dict[str, int]:
+        return {"written": len(self.written), "unchanged": len(self.unchanged), "removed": len(self.removed),
+                "foreign": len(self.foreign)}
+
+
+def write_tree(files: dict[str, str], out: Path, force: bool = False) -> dict[str, int]:
+    """Write the rendered artefacts under ``out`` (see :func:`write_owned`); counts per outcome."""
+    return write_owned(files, out, force).counts()
+
+
+def write_owned(files: dict[str, str], out: Path, force: bool = False, manifest_name: str = MANIFEST,
+                managed: Managed = lambda rel: True) -> TreeResult:
+    """Write ``files`` under ``out``; remove files an earlier run wrote that are no longer generated.
+
+    Only files the manifest records with the hash of their current content, inside ``out`` and
+    regular (no symlinks), are removed: a user's file, an edited file or a forged manifest entry
+    (``../x``, ``/etc/x``) is never deleted. A folder holding files this tool did not write is
+    refused (:class:`OutputFolderError`, nothing written) unless ``force``; then they are left
+    alone (a foreign file at a generated path is overwritten). Symlinks are never written through.
+    """
+    plan = plan_tree(files, out, manifest_name, managed)
+    if plan.blocked or ((plan.foreign or plan.forged) and not force):
+        raise OutputFolderError(out, [] if force else plan.foreign, plan.blocked, [] if force else plan.forged)
     out.mkdir(parents=True, exist_ok=True)
-    manifest = out / MANIFEST
-    previous = set(manifest.read_text().split()) if manifest.is_file() else set()
-    counts = {"written": 0, "unchanged": 0, "removed": 0}
-    for rel, text in files.items():
+    res = TreeResult(foreign=list(plan.foreign))
+    recorded: dict[str, str] = {}
+    for rel, text in sorted(files.items()):
         path = out / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         data = text.encode()
-        if path.is_file() and path.read_bytes() == data:
-            counts["unchanged"] += 1
+        recorded[rel] = _sha256(data)
+        if _regular(path) and path.read_bytes() == data:
+            res.unchanged.append(rel)
             continue
         path.write_bytes(data)
-        counts["written"] += 1
-    for rel in sorted(previous - set(files)):
+        res.written.append(rel)
+    out_real = out.resolve()
+    for rel in plan.stale:
         stale = out / rel
-        if stale.is_file():
-            stale.unlink()
-            counts["removed"] += 1
-            # drop folders the render made and emptied (e.g. a removed city's NOC), never ``out`` itself
-            parent = stale.parent
-            while parent != out and parent.is_dir() and not any(parent.iterdir()):
-                parent.rmdir()
-                parent = parent.parent
-    manifest.write_text("\n".join(sorted(files)) + "\n")
-    return counts
+        stale.unlink()
+        res.removed.append(rel)
+        # drop folders the render made and emptied (e.g. a removed city's NOC), never ``out`` itself
+        parent = stale.parent
+        while parent.resolve() != out_real and parent.is_dir() and not any(parent.iterdir()):
+            parent.rmdir()
+            parent = parent.parent
+    (out / manifest_name).write_text("".join(f"{recorded[rel]}  {rel}\n" for rel in sorted(recorded)), encoding="utf-8")
+    return res

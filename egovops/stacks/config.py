@@ -166,3 +166,50 @@ def to_pulumi_config(rendered: Mapping[str, Any]) -> dict[str, str]:
     import json
 
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in rendered.items()}
+
+
+STACKS_MANIFEST = ".egovops-stacks"
+"""The stack configs this tool wrote into a folder, with their sha256 (``sha256sum -c`` format)."""
+
+
+def _is_stack_file(rel: str) -> bool:
+    """The files ``stacks config`` answers for in the Pulumi project: ``Pulumi.<stack>.yaml``, top level."""
+    import fnmatch
+
+    return "/" not in rel and fnmatch.fnmatchcase(rel, "Pulumi.?*.yaml")
+
+
+@dataclass(frozen=True)
+class ConfigWrite:
+    """What ``stacks config`` did: file names per outcome."""
+
+    out: Any
+    files: tuple[str, ...]
+    written: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    removed: tuple[str, ...]
+    foreign: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"out": str(self.out), "written": list(self.written), "unchanged": list(self.unchanged),
+                "removed": list(self.removed), "foreign": list(self.foreign)}
+
+
+def write_stack_configs(province: Any, out: Any = None, force: bool = False) -> ConfigWrite:
+    """Render every node's ``Pulumi.<node>.yaml`` into ``out`` (default: the Pulumi project).
+
+    Only stack files recorded in the folder's own manifest with their current hash are ever
+    deleted (a node removed from the inventory); a user's ``Pulumi.dev.yaml`` is refused
+    (:class:`egovops.render.files.OutputFolderError`) unless ``force``, and never deleted.
+    """
+    from pathlib import Path
+
+    from egovops.render.files import write_owned
+    from egovops.render.pulumi_config import render
+    from egovops.stacks import PROJECT_DIR
+
+    folder = Path(out) if out else PROJECT_DIR
+    files = render(province)
+    res = write_owned(files, folder, force, STACKS_MANIFEST, _is_stack_file)
+    return ConfigWrite(folder, tuple(sorted(files)), tuple(res.written), tuple(res.unchanged), tuple(res.removed),
+                       tuple(res.foreign))

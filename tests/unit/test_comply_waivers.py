@@ -68,7 +68,7 @@ def test_a_timestamp_is_not_a_date(tmp_path):
                         " expires: 2030-01-01 10:00:00}\n")
     with pytest.raises(wv.WaiverError) as e:
         wv.load(p, load())
-    assert e.value.problems == [f"{p} waiver #1: expires must be a date (YYYY-MM-DD)"]
+    assert e.value.problems == [f"{p}:2 waiver #1: expires must be a date (YYYY-MM-DD)"]  # file:line
 
 
 @pytest.mark.parametrize("text", ["", "[1, 2]", "waivers: {a: 1}", "waivers: [\n"])

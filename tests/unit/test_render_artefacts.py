@@ -7,6 +7,7 @@ a diff of the inventory), and valid for their consumer (Ansible parses its inven
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 import os
@@ -77,7 +78,8 @@ def test_every_file_says_it_is_generated(lab_files: dict[str, str]) -> None:
 
 def test_output_groups_and_manifest(lab_files: dict[str, str], lab_out: Path) -> None:
     assert {p.split("/", 1)[0] for p in lab_files} == set(RENDERERS)
-    assert (lab_out / MANIFEST).read_text().split() == sorted(lab_files)
+    lines = (lab_out / MANIFEST).read_text().splitlines()  # "<sha256>  <path>", sha256sum's format
+    assert [ln.split("  ", 1)[1] for ln in lines] == sorted(lab_files)
 
 
 def test_ansible_inventory_parses_with_ansible(lab_out: Path, lab_province: Province, tmp_path: Path) -> None:
@@ -180,7 +182,7 @@ def test_stale_files_removed_on_rerender(flat_lab: Path, tmp_path: Path) -> None
     counties = flat_lab / "counties.yaml"
     text = counties.read_text(encoding="utf-8")
     counties.write_text(text.replace("    - {id: 6, slug: fengyang, name_zh: 凤阳县}\n", ""), encoding="utf-8")
-    counts = write_tree(render_all(load_inventory(flat_lab)), out)
+    counts = write_tree(render_all(load_inventory(flat_lab)), out, force=True)  # notes.txt is not ours
     assert not (out / "intents" / "chuzhou-fengyang-rt.json").exists()
     assert counts["removed"] == 1
     assert (out / "intents" / "notes.txt").read_text() == "mine\n"
@@ -215,10 +217,12 @@ def test_write_tree_counts_and_cleans_up(tmp_path: Path) -> None:
     """write_tree reports written/unchanged/removed, removes emptied folders, and spares foreign files."""
     out = tmp_path / "out"
     assert write_tree({"a/x.txt": "1\n", "b/c/y.txt": "2\n", "d/z.txt": "3\n"}, out) == \
-        {"written": 3, "unchanged": 0, "removed": 0}
+        {"written": 3, "unchanged": 0, "removed": 0, "foreign": 0}
     (out / "d" / "mine.txt").write_text("keep\n")
-    assert write_tree({"a/x.txt": "1 changed\n"}, out) == {"written": 1, "unchanged": 0, "removed": 2}
+    assert write_tree({"a/x.txt": "1 changed\n"}, out, force=True) == \
+        {"written": 1, "unchanged": 0, "removed": 2, "foreign": 1}
     assert not (out / "b").exists() and (out / "d" / "mine.txt").is_file() and not (out / "d" / "z.txt").exists()
     assert (out / "a" / "x.txt").read_text() == "1 changed\n"
-    assert write_tree({"a/x.txt": "1 changed\n"}, out) == {"written": 0, "unchanged": 1, "removed": 0}
-    assert (out / MANIFEST).read_text() == "a/x.txt\n"
+    assert write_tree({"a/x.txt": "1 changed\n"}, out, force=True) == \
+        {"written": 0, "unchanged": 1, "removed": 0, "foreign": 1}
+    assert (out / MANIFEST).read_text() == hashlib.sha256(b"1 changed\n").hexdigest() + "  a/x.txt\n"

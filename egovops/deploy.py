@@ -45,6 +45,7 @@ STEPS: dict[str, str] = {
     "net-push": "egovops.network.step:push",
     "net-verify": "egovops.network.step:verify",
     "harden": "egovops.harden.step:run",
+    "monitoring": "egovops.monitor.step:run",
     "stacks-preview": "egovops.stacks.step:run",
     "comply": "egovops.compliance.steps:comply",
 }

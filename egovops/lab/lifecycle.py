@@ -286,6 +286,8 @@ def lab_down(province: Province, progress: Progress = lambda m: None) -> dict[st
             names |= {p.name for p in rdir.iterdir() if p.is_dir() and p.name != "accounts"}
         names |= {p.name[len(ns_name(province, "")):] for p in routers.FRR_RUN.glob(ns_name(province, "") + "*")} \
             if routers.FRR_RUN.exists() else set()
+        from egovops.monitor.service import stop_controller  # the monitor's exporter, sinks, scheduler (by PID)
+        stop_controller(province, remove_state=True)
         router_pids = [p for n in names for p in _safe_pids(province, n)]
         host_pids = hosts.pids(province)
         procs.stop(router_pids + host_pids, grace=8.0)  # all at once: FRR, sshd and nspawn in parallel

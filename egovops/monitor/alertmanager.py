@@ -20,7 +20,7 @@ from egovops.monitor import settings
 from egovops.render.files import dump_yaml
 
 # alert-name patterns CityCutOff inhibits in its own city (the contract's naming convention)
-CUTOFF_INHIBITS = ".*(Unreachable|Latency|PacketLoss|PlaneDown|NeighborDown|NeighbourDown|SessionDown).*"
+CUTOFF_INHIBITS = ".*(Unreachable|Latency|PacketLoss|PlaneDown|NeighborDown|NeighbourDown|PeerDown|SessionDown).*"
 
 
 def receivers(province: Province) -> list[str]:

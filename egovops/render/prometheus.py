@@ -14,7 +14,7 @@ All paths inside prometheus.yml are relative to it (as deployed: ``/etc/promethe
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from egovops.model.province import Province
 from egovops.monitor import settings
@@ -32,10 +32,17 @@ def noc_of_router(r) -> str:
     return r.city if r.role in ("city", "county") else "province"
 
 
-def render(province: Province) -> dict[str, str]:
+def render(province: Province, present: Optional[set[str]] = None) -> dict[str, str]:
+    """Every NOC's files. ``present``: only these routers/nodes exist (a lab brought up with
+    ``--limit``); targets, probes and federation of absent ones are left out. None: all of them."""
+    def here(name: str) -> bool:
+        return present is None or name in present
+
     nodes: dict[str, list[dict[str, Any]]] = {}
     routers: dict[str, list[dict[str, Any]]] = {}
     for n in province.nodes:
+        if not here(n.slug):
+            continue
         noc = noc_of_node(province, n.slug)
         labels = {"node": n.slug, "kind": n.kind, "city": n.city, "noc": noc, "name_zh": n.name_zh}
         nodes.setdefault(noc, []).append({
@@ -43,7 +50,7 @@ def render(province: Province) -> dict[str, str]:
             "labels": {**labels, "family": "dual"},
         })
     for r in province.routers:
-        if not r.is_ours:
+        if not r.is_ours or not here(r.name):
             continue
         noc = noc_of_router(r)
         routers.setdefault(noc, []).append({
@@ -59,8 +66,9 @@ def render(province: Province) -> dict[str, str]:
         out[f"{noc}/routers.yaml"] = dump_yaml(province, routers.get(noc, []))
     out["federation.json"] = dump_json(province, {"province": "province", "cities": sorted(c.slug for c in province.cities)})
     for noc in settings.nocs(province):
-        out[f"{noc}/probes.yml"] = dump_yaml(province, probes(province, noc))
-        out[f"{noc}/prometheus.yml"] = dump_yaml(province, prometheus_config(province, noc))
+        out[f"{noc}/probes.yml"] = dump_yaml(province, [g for g in probes(province, noc)
+                                                        if here(g["labels"].get("router") or g["labels"]["node"])])
+        out[f"{noc}/prometheus.yml"] = dump_yaml(province, prometheus_config(province, noc, present))
         out[f"{noc}/blackbox.yml"] = dump_yaml(province, BLACKBOX)
     from egovops.monitor import alertmanager, units
     out.update(alertmanager.render(province))
@@ -129,7 +137,7 @@ def _file_sd(*files: str) -> list[dict[str, Any]]:
     return [{"files": list(files), "refresh_interval": "1m"}]
 
 
-def prometheus_config(province: Province, noc: str) -> dict[str, Any]:
+def prometheus_config(province: Province, noc: str, present: Optional[set[str]] = None) -> dict[str, Any]:
     """One NOC's Prometheus: node, frr, blackbox per family; the provincial one also the egovops
     exporter and /federate of every city NOC (recorded aggregates and ALERTS only)."""
     t = settings.timings(province)
@@ -165,7 +173,7 @@ def prometheus_config(province: Province, noc: str) -> dict[str, Any]:
             "params": {"match[]": ['{__name__=~"[a-z0-9_]+:[a-z0-9_:]+"}', '{__name__="ALERTS"}']},
             "static_configs": [
                 {"targets": [f"{c_.management.ipv4.ip}:{settings.PROMETHEUS_PORT}"], "labels": {"noc": c_.slug}}
-                for c_ in province.cities],
+                for c_ in province.cities if present is None or c_.slug in present],
         })
     return {
         "global": {"scrape_interval": t.scrape_interval, "scrape_timeout": t.scrape_timeout,

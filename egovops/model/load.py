@@ -328,8 +328,10 @@ def _cron_problem(expr: str) -> str:
     return ""
 
 
-def _check_object_store(col: _Collector, df: schema.DrFile, services: set[str]) -> None:
-    """dr.yaml object_store: distinct ports, unique buckets, each bucket for a known service."""
+def _check_object_store(col: _Collector, df: schema.DrFile, services: set[str], zf: schema.ZonesFile) -> None:
+    """dr.yaml object_store: distinct ports, unique buckets, each bucket for a known service, and the
+    host firewall (zones.yaml) open for what the tier needs: S3 from the controller, the filer (HTTP
+    and gRPC) from the extranet for replication between sites."""
     os_ = df.object_store
     if os_ is None:
         return
@@ -339,6 +341,13 @@ def _check_object_store(col: _Collector, df: schema.DrFile, services: set[str]) 
     if len(taken) != 2 * len(ports):
         col.add("dr.yaml", ("object_store",), f"object store ports clash: {ports} (gRPC listens on port+10000)",
                 "give s3, filer, master and volume distinct ports whose +10000 do not collide", "object-store")
+    opened = {(h.port, h.from_) for h in zf.host_firewall if h.proto == "tcp"}
+    for port, src, why in ((os_.s3_port, "management", "S3 from the controller"),
+                           (os_.filer_port, "extranet", "filer reads by the partner's filer.sync"),
+                           (os_.filer_port + 10000, "extranet", "filer gRPC for the partner's filer.sync")):
+        if (port, src) not in opened and (port, "any") not in opened:
+            col.add("zones.yaml", ("host_firewall",), f"the object store needs tcp/{port} from {src} ({why})",
+                    f"add {{port: {port}, proto: tcp, from: {src}, why: ...}} to host_firewall", "object-store")
     seen: set[str] = set()
     for i, b in enumerate(os_.buckets):
         if b.name in seen or b.name == os_.pgbackrest_bucket:
@@ -464,7 +473,7 @@ def _build(col: _Collector, root: Path, p: dict[str, Any]) -> Province | None:
                 "add it to a pair (备份合作机制)", "unpaired")
     if "cooperation" not in tiers:
         col.add("dr.yaml", ("tiers",), "no 'cooperation' tier for the city pairs", "add tiers.cooperation", "dr")
-    _check_object_store(col, df, {s.slug for s in sf.services})
+    _check_object_store(col, df, {s.slug for s in sf.services}, zf)
 
     # ---- zones and services
     zone_names = set(zf.zones)

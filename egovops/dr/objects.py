@@ -134,8 +134,8 @@ def _node(province: Province, site: str):
 def endpoint(province: Province, site: str) -> str:
     """The S3 URL of ``site``'s store as the controller (and the stacks) reach it: management address."""
     _node(province, site)
-    spec = _spec(province)
-    return f"http://{seaweed.management_address(province, site)}:{spec.s3_port}"
+    _spec(province)
+    return seaweed.s3_url(province, site)
 
 
 def replication_endpoint(province: Province, site: str) -> str:

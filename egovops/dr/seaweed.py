@@ -140,6 +140,12 @@ def management_address(province: Province, site: str) -> str:
     return str(site_node(province, site).management.ipv4.ip)
 
 
+def s3_url(province: Province, site: str) -> str:
+    """The S3 URL of ``site``'s store as the controller reaches it (management address): the one
+    endpoint function of the lab (egovops.dr.objects) and the stacks (``egovops:s3Endpoint``)."""
+    return f"http://{management_address(province, site)}:{spec(province).s3_port}"
+
+
 def role_vars(province: Province, site: str, among: Optional[Iterable[str]] = None) -> dict[str, Any]:
     """The non-secret variables ``roles/object_store`` gets for ``site`` (credentials come from a
     separate vars file in the secrets dir)."""

@@ -46,7 +46,17 @@ def stack_config(province: Province, node: Node) -> dict[str, Any]:
         f"{p}:replications": reps,
         f"{p}:zones": {k: {"nameZh": z.name_zh, "functions": list(z.functions)} for k, z in province.zones.zones.items()},
         f"{p}:flows": [{"from": f.from_, "to": f.to, "port": f.port, "why": f.why} for f in province.zones.flows],
+        **_s3_endpoint(province, node),
     }}
+
+
+def _s3_endpoint(province: Province, node: Node) -> dict[str, str]:
+    """``egovops:s3Endpoint``: the node's object store, by the same function the DR tier uses."""
+    from egovops.dr import seaweed
+
+    if province.object_store is None or node.kind not in seaweed.SITE_KINDS:
+        return {}
+    return {f"{PROJECT}:s3Endpoint": seaweed.s3_url(province, node.slug)}
 
 
 def render(province: Province) -> dict[str, str]:

@@ -51,6 +51,18 @@ STEPS: dict[str, str] = {
 }
 
 
+# Steps know their target: these act on the lab itself and are skipped on a production inventory.
+LAB_ONLY: set[str] = {"lab-up"}
+
+# The production plan: step name -> read-only "module:function" showing what the step would change.
+# ``deploy`` runs these (and shows them) before it applies anything to a production inventory.
+PLANS: dict[str, str] = {
+    "net-push": "egovops.network.step:plan",
+    "harden": "egovops.deploy_plan:harden",
+    "stacks-preview": "egovops.deploy_plan:stacks",
+}
+
+
 def step_function(name: str) -> Callable[[DeployContext], StepResult]:
     module, _, fn = STEPS[name].partition(":")
     return getattr(importlib.import_module(module), fn)
@@ -75,6 +87,8 @@ def run_pipeline(ctx: DeployContext, skip: set[str], on_start: Callable[[str, in
     for i, name in enumerate(names, start=1):
         if failed or name in skip:
             rec = StepRecord(name, "skipped", 0.0, "after a failed step" if failed else "--skip", {})
+        elif name in LAB_ONLY and ctx.province is not None and ctx.province.meta.environment != "lab":
+            rec = StepRecord(name, "skipped", 0.0, "lab step; the inventory is production", {})
         else:
             on_start(name, i, len(names))
             t0 = time.monotonic()
@@ -91,8 +105,38 @@ def run_pipeline(ctx: DeployContext, skip: set[str], on_start: Callable[[str, in
             except Exception as exc:  # a step's crash is reported as its failure, never as success
                 res = StepResult("failed", f"{type(exc).__name__}: {exc}")
             rec = StepRecord(name, res.status, round(time.monotonic() - t0, 2), res.summary, res.details,
-                             bad_input)
+                             bad_input or bool(res.details.get("bad_input")))
             failed = res.status == "failed"
+        records.append(rec)
+        on_done(rec)
+    return records
+
+
+def plan_function(name: str) -> Callable[[DeployContext], StepResult]:
+    module, _, fn = PLANS[name].partition(":")
+    return getattr(importlib.import_module(module), fn)
+
+
+def run_plan(ctx: DeployContext, skip: set[str], on_start: Callable[[str, int, int], None],
+             on_done: Callable[[StepRecord], None]) -> list[StepRecord]:
+    """Run the read-only plan of every step that has one (and is not skipped); change nothing.
+
+    Unlike :func:`run_pipeline` a failed plan part does not stop the others: the plan shows
+    everything that is known before anyone approves. The inventory must load (else InventoryError).
+    """
+    if ctx.province is None:
+        ctx.province = load_inventory(ctx.inventory)
+    names = [n for n in STEPS if n in PLANS and n not in skip]
+    records: list[StepRecord] = []
+    for i, name in enumerate(names, start=1):
+        on_start(f"plan {name}", i, len(names))
+        t0 = time.monotonic()
+        try:
+            res = plan_function(name)(ctx)
+        except Exception as exc:  # a plan that crashed is a failed plan, never an empty one
+            res = StepResult("failed", f"{type(exc).__name__}: {exc}")
+        rec = StepRecord(f"plan {name}", res.status, round(time.monotonic() - t0, 2), res.summary, res.details,
+                         bool(res.details.get("bad_input")))
         records.append(rec)
         on_done(rec)
     return records

@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
@@ -17,6 +16,7 @@ import click
 from egovops.cli.common import inventory_option, json_option, limit_option, load_or_exit
 from egovops.cli.output import bad_input, CHECK_FAILED, OK, console, err_console, print_json, table
 from egovops.model.province import Province
+from rich.text import Text
 
 VENDOR_CHOICE = click.Choice(["frr", "huawei_vrp"])
 
@@ -50,72 +50,61 @@ def _setup_logging(verbose: int, log_file: Optional[str]) -> None:
         root.addHandler(fh)
 
 
+def _request(cls, inventory: str, as_json: bool, **kw):
+    """Load the inventory (exit 2 on problems) and build a service request."""
+    return cls(province=load_or_exit(inventory, as_json), **kw)
+
+
 def _creds(province: Province, vault: Optional[str], as_json: bool):
-    from egovops.network import credentials
+    from egovops.network.service import NetInputError, credentials_of
 
     try:
-        c = credentials.load(province, vault)
-    except (credentials.CredentialError, OSError) as exc:
+        return credentials_of(province, vault)
+    except NetInputError as exc:
         bad_input(str(exc), as_json)
-    credentials.install_redaction(c)
-    return c
 
 
 def _select(province: Province, limit: Optional[str], as_json: bool):
-    from egovops.network.targets import SelectionError, select
+    from egovops.network.service import NetInputError, selection_of
 
     try:
-        return select(province, limit)
-    except SelectionError as exc:
+        return selection_of(province, limit)
+    except NetInputError as exc:
         bad_input(str(exc), as_json)
 
 
-def _vantage(province: Province, spec: str, as_json: bool):
-    from egovops.network.targets import is_lab
-    from egovops.network.vantage import NetnsVantage, SshVantage, lab_vantage
-
-    if spec == "none":
-        return None
-    if spec.startswith("netns:"):
-        return NetnsVantage(spec[6:], spec)
-    if spec.startswith("ssh:"):
-        return SshVantage(spec[4:])
-    if spec == "auto":
-        if is_lab(province):
-            return lab_vantage(province)
-        probe = os.environ.get("EGOVOPS_NET_PROBE")
-        if probe:
-            return SshVantage(probe)
-        bad_input("no reachability vantage for a production inventory: pass --vantage ssh:<NOC probe host> "
-             "(or set EGOVOPS_NET_PROBE), or --vantage none to skip reachability", as_json)
-    bad_input(f"--vantage {spec!r}: expected auto, none, netns:NAME or ssh:HOST", as_json)
-
-
 def _vendor(province: Province, vendor: Optional[str]) -> str:
-    from egovops.network.targets import default_vendor
+    from egovops.network.service import vendor_of
 
-    return vendor or default_vendor(province)
+    return vendor_of(province, vendor)
 
 
 def _stamp() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    from egovops.changelock import run_stamp
+
+    return run_stamp()
+
+
+STATUS_STYLE = {"changed": "green", "unchanged": "dim", "would-change": "yellow", "rolled-back": "magenta",
+                "failed": "red", "not-touched": "yellow"}
 
 
 def _progress(as_json: bool, total: int):
+    """Progress lines on stderr; device names and device text are printed literally (rich Text, never markup)."""
     done = {"n": 0}
     quiet = not sys.stderr.isatty() and not os.environ.get("EGOVOPS_PROGRESS")
-    colours = {"changed": "green", "unchanged": "dim", "would-change": "yellow", "rolled-back": "magenta",
-               "failed": "red"}
 
     def cb(device: str, event: str, detail: str) -> None:
-        if event == "done":
+        if device == "*":                         # engine events: waves, stop
+            err_console.print(Text.assemble((f"{event}: ", "bold"), str(detail)))
+        elif event == "done":
             done["n"] += 1
-            c = colours.get(detail, "white")
-            err_console.print(f"[{done['n']:>3}/{total}] {device:<28} [{c}]{detail}[/]")
+            err_console.print(Text.assemble(f"[{done['n']:>3}/{total}] ", (f"{device:<28} ", ""),
+                                            (str(detail), STATUS_STYLE.get(detail, "white"))))
         elif event == "rollback" and not quiet:
-            err_console.print(f"      {device:<28} [magenta]rolling back[/]: {detail}")
+            err_console.print(Text.assemble(f"      {device:<28} ", ("rolling back", "magenta"), f": {detail}"))
         elif not quiet:
-            err_console.print(f"      {device:<28} [dim]{event} {detail}[/]")
+            err_console.print(Text.assemble(f"      {device:<28} ", (f"{event} {detail}", "dim")))
     return cb
 
 
@@ -163,68 +152,63 @@ def render_cmd(inventory: str, limit: Optional[str], vendor: Optional[str], out:
 
 
 # ------------------------------------------------------------------------------------------ push/diff
-def _run_push(inventory, limit, vendor, workers, timeout, vault, as_json, dry_run, confirm_timeout,
-              settle_timeout, min_hold, verbose, log_file, vantage_spec, report, plans_from=None, title="push"):
-    from egovops.network.push import PushEngine, PushOptions
-    from egovops.network.targets import plan_of
+def _run_push(as_json: bool, verbose: int, log_file: Optional[str], req_kw: dict, title: str = "push") -> None:
+    from egovops.network.service import NetInputError, PushRequest, push
 
     _setup_logging(verbose, log_file)
-    p = load_or_exit(inventory, as_json)
-    vendor = _vendor(p, vendor)
-    sel = _select(p, limit, as_json)
-    creds = _creds(p, vault, as_json)
-    vantage = None if dry_run else _vantage(p, vantage_spec, as_json)
-    # the plans first: a bad `rollback --to` folder exits 2 before anything on a router is changed
-    if plans_from is not None:
-        plans = plans_from(p, sel.routers, vendor, timeout)
-    else:
-        plans = [plan_of(p, n, vendor, timeout) for n in sel.routers]
-    if not dry_run and p.meta.environment == "lab":
-        from egovops.network.labprep import ensure_lab_router_sysctls
-
-        ensure_lab_router_sysctls(p, sel.routers, log=lambda m: err_console.print(f"[yellow]lab prerequisite[/] {m}"))
-    stamp = _stamp()
-    opts = PushOptions(dry_run=dry_run, workers=workers, confirm_timeout=confirm_timeout, device_timeout=timeout,
-                       settle_timeout=settle_timeout, min_hold=min_hold,
-                       backup_dir=None if dry_run else Path(f"build/net/{p.meta.name}/rollback/{stamp}"))
+    req = _request(PushRequest, req_kw.pop("inventory"), as_json, title=title, **req_kw)
     if not as_json:
-        err_console.print(f"[bold]{title}[/] {len(plans)} router(s), {vendor}, {workers} worker(s)"
-                          + (" — dry run, nothing changes" if dry_run else
-                             f", confirm within {confirm_timeout:g}s, vantage: {getattr(vantage, 'name', 'none')}"))
-    engine = PushEngine(plans, creds, opts, vantage=vantage, progress=_progress(as_json, len(plans)))
-    rep = engine.run()
-    data = rep.as_dict()
-    data.update({"inventory": p.meta.name, "vendor": vendor, "workers": workers, "skipped": sel.skipped,
-                 "credentials": creds.as_dict()})
-    if not dry_run:
-        rdir = Path(f"build/net/{p.meta.name}/reports")
-        rdir.mkdir(parents=True, exist_ok=True)
-        path = Path(report) if report else rdir / f"{title}-{stamp}.json"
-        import json as _json
-        path.write_text(_json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
-        data["report"] = str(path)
+        err_console.print(Text.assemble((title, "bold"), f" {req.province.meta.name}"
+                                        + (" — dry run, nothing changes" if req.dry_run else "")))
+    try:
+        out = push(req, progress=_progress(as_json, 0 if req.dry_run else -1),
+                   log=lambda m: err_console.print(Text.assemble(("lab prerequisite ", "yellow"), m)))
+    except NetInputError as exc:
+        bad_input(str(exc), as_json)
+    data = out.as_dict()
     if as_json:
         print_json(data)
     else:
-        _print_push(data, show_diff=dry_run or verbose > 0)
-    raise SystemExit(OK if rep.ok else CHECK_FAILED)
+        _print_push(data, show_diff=req.dry_run or verbose > 0)
+    raise SystemExit(OK if out.ok else CHECK_FAILED)
 
 
 def _print_push(data: dict, show_diff: bool) -> None:
+    """The diff (coloured by sign) and the device table; every device line is printed literally."""
     for d in data["devices"]:
         if d["diff"] and (show_diff or d["status"] in ("would-change",)):
-            console.print(f"[bold]{d['name']}[/]")
+            console.print(Text(d["name"], style="bold"))
             for line in d["diff"]:
                 style = "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"
-                console.print(f"[{style}]{line}[/]", markup=True, highlight=False, soft_wrap=True)
+                console.print(Text(line, style=style), highlight=False, soft_wrap=True)
     rows = [(d["name"], d["status"], f"+{d['added']} -{d['removed']}",
              " ".join(f"{k}={v}" for k, v in d["seconds"].items()), d["error"] or "") for d in data["devices"]]
-    console.print(table("devices", ["router", "status", "changes", "seconds", "error"], rows))
+    console.print(table("devices", ["router", "status", "changes", "seconds", "error"], rows, plain=True))
     s = data["summary"]
-    console.print(f"[bold]{'ok' if data['ok'] else 'FAILED'}[/] in {data['seconds']}s: "
-                  f"changed {s['changed']}, unchanged {s['unchanged']}, would change {s['would-change']}, "
-                  f"rolled back {s['rolled-back']}, failed {s['failed']} (of {s['total']})"
-                  + (f"; report {data['report']}" if data.get("report") else ""))
+    waves = data.get("waves") or []
+    console.print(Text.assemble(("ok" if data["ok"] else "FAILED", "bold"),
+                                f" in {data['seconds']}s: changed {s['changed']}, unchanged {s['unchanged']}, "
+                                f"would change {s['would-change']}, rolled back {s['rolled-back']}, failed {s['failed']}, "
+                                f"not touched {s.get('not-touched', 0)} (of {s['total']})"
+                                + (f"; {len(waves)} wave(s)" if len(waves) > 1 else "")
+                                + (f"; report {data['report']}" if data.get("report") else "")))
+    if data.get("stopped"):
+        console.print(Text.assemble(("stopped: ", "bold red"), data["stopped"]))
+        console.print(Text("not touched: " + ", ".join(data.get("untouched") or [])))
+
+
+def _max_fail(ctx, param, value):
+    if value is None:
+        return -1                                   # the environment's default
+    if str(value).lower() == "none":
+        return None
+    try:
+        n = int(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: expected a number >= 1 or 'none'")
+    if n < 1:
+        raise click.BadParameter(f"{value!r}: expected a number >= 1 or 'none'")
+    return n
 
 
 def _push_options(f):
@@ -236,6 +220,16 @@ def _push_options(f):
                      help="How long verification waits for adjacencies and reachability."),
         click.option("--min-hold", type=click.FloatRange(0, 600), default=5.0, show_default=True,
                      help="Adjacencies must stay up this long after a change before it is confirmed."),
+        click.option("--canary", type=click.IntRange(0, 10000), default=None,
+                     help="Devices pushed and verified first, alone; if one fails nothing else is touched "
+                          "(default: 1 in production, 0 in the lab)."),
+        click.option("--batch", default=None, metavar="SIZE|PCT%",
+                     help="Devices per wave after the canary (default: 10% in production, 100% in the lab)."),
+        click.option("--max-fail", default=None, callback=_max_fail, metavar="K|none",
+                     help="Stop after K failed devices; the rest are not touched (default: 1 in production, "
+                          "none in the lab)."),
+        click.option("--lock-wait", type=click.FloatRange(0, 3600), default=10.0, show_default=True,
+                     help="Seconds to wait for another change on this inventory to finish (then exit 2 naming it)."),
         vantage_option, verbose_option, log_file_option,
         click.option("--report", type=click.Path(dir_okay=False), default=None, help="Where to write the JSON report."),
         json_option,
@@ -244,14 +238,23 @@ def _push_options(f):
     return f
 
 
+def _push_kw(inventory, limit, vendor, workers, timeout, vault, confirm_timeout, settle_timeout, min_hold, canary,
+             batch, max_fail, lock_wait, vantage, report, dry_run) -> dict:
+    return dict(inventory=inventory, limit=limit, vendor=vendor, workers=workers, timeout=timeout, vault=vault,
+                confirm_timeout=confirm_timeout, settle_timeout=settle_timeout, min_hold=min_hold, canary=canary,
+                batch=batch, max_fail=max_fail, lock_wait=lock_wait, vantage=vantage,
+                report=Path(report) if report else None, dry_run=dry_run)
+
+
 @net_group.command("push")
 @_push_options
 @click.option("--dry-run", is_flag=True, help="Connect and show what would change; change nothing.")
-def push_cmd(inventory, limit, vendor, workers, timeout, vault, confirm_timeout, settle_timeout, min_hold,
-             vantage, verbose, log_file, report, as_json, dry_run) -> None:
-    """Push the rendered configs: diff, apply only the diff, verify, confirm — or roll back automatically."""
-    _run_push(inventory, limit, vendor, workers, timeout, vault, as_json, dry_run, confirm_timeout, settle_timeout,
-              min_hold, verbose, log_file, vantage, report)
+def push_cmd(inventory, limit, vendor, workers, timeout, vault, confirm_timeout, settle_timeout, min_hold, canary,
+             batch, max_fail, lock_wait, vantage, verbose, log_file, report, as_json, dry_run) -> None:
+    """Push the rendered configs in waves (canary, batches): diff, apply, verify, confirm — or roll back."""
+    _run_push(as_json, verbose, log_file, _push_kw(inventory, limit, vendor, workers, timeout, vault, confirm_timeout,
+                                                   settle_timeout, min_hold, canary, batch, max_fail, lock_wait,
+                                                   vantage, report, dry_run))
 
 
 @net_group.command("diff")
@@ -265,18 +268,15 @@ def push_cmd(inventory, limit, vendor, workers, timeout, vault, confirm_timeout,
 @json_option
 def diff_cmd(inventory, limit, vendor, workers, timeout, vault, verbose, as_json) -> None:
     """What a push would change on each router (hierarchical, coloured); exit 1 when something would change."""
-    from egovops.network.push import PushEngine, PushOptions
-    from egovops.network.targets import plan_of
+    from egovops.network.service import NetInputError, PushRequest, diff
 
     _setup_logging(verbose, None)
-    p = load_or_exit(inventory, as_json)
-    vendor = _vendor(p, vendor)
-    sel = _select(p, limit, as_json)
-    creds = _creds(p, vault, as_json)
-    plans = [plan_of(p, n, vendor, timeout) for n in sel.routers]
-    rep = PushEngine(plans, creds, PushOptions(dry_run=True, workers=workers, device_timeout=timeout)).run()
-    data = rep.as_dict()
-    data.update({"inventory": p.meta.name, "vendor": vendor, "skipped": sel.skipped})
+    req = _request(PushRequest, inventory, as_json, limit=limit, vendor=vendor, workers=workers, timeout=timeout,
+                   vault=vault)
+    try:
+        data = diff(req).as_dict()
+    except NetInputError as exc:
+        bad_input(str(exc), as_json)
     if as_json:
         print_json(data)
     else:
@@ -302,56 +302,49 @@ def diff_cmd(inventory, limit, vendor, workers, timeout, vault, verbose, as_json
 @json_option
 def verify_cmd(inventory, limit, vendor, workers, vault, vantage, wait, matrix, verbose, as_json) -> None:
     """Dual-stack reachability (NOC → every loopback, node ↔ node), OSPF/OSPFv3/BFD/BGP state; what is broken where."""
-    from egovops.network.targets import is_lab
-    from egovops.network.vantage import lab_node_vantages
-    from egovops.network.verify import verify
+    from egovops.network.service import NetInputError, NetRequest, verify
 
     _setup_logging(verbose, None)
-    p = load_or_exit(inventory, as_json)
-    vendor = _vendor(p, vendor)
-    sel = _select(p, limit, as_json)
-    creds = _creds(p, vault, as_json)
-    v = _vantage(p, vantage, as_json)
-    if v is None:
-        bad_input("net verify needs a vantage (reachability is its point)", as_json)
-    nodes, vantage_of = None, None
-    if matrix and is_lab(p):
-        nodes, vantage_of = lab_node_vantages(p)
-    rep = verify(p, sel.routers, vendor, creds, v, workers, nodes, vantage_of, wait,
-                 progress=(lambda m: None) if as_json else (lambda m: err_console.print(f"[dim]{m}[/]")))
+    req = _request(NetRequest, inventory, as_json, limit=limit, vendor=vendor, workers=workers, vault=vault)
+    try:
+        rep, sel, v, nodes = verify(req, vantage, wait, matrix,
+                                    progress=(lambda m: None) if as_json else (lambda m: err_console.print(Text(m, style="dim"))))
+    except NetInputError as exc:
+        bad_input(str(exc), as_json)
     data = rep.as_dict()
-    data.update({"inventory": p.meta.name, "vantage": v.name, "routers": sel.routers, "nodes": nodes or [],
+    data.update({"inventory": req.province.meta.name, "vantage": v.name, "routers": sel.routers, "nodes": nodes or [],
                  "skipped": sel.skipped})
     if as_json:
         print_json(data)
     else:
         s = data["summary"]
-        # the reachability matrix as a table: router x family
-        by: dict[str, dict[str, str]] = {}
+        # the reachability matrix as a table: router x family (cells are Text: device text stays literal)
+        by: dict[str, dict[str, Text]] = {}
         for r in rep.reachability:
-            by.setdefault(r["to"], {})[r["family"]] = "[green]ok[/]" if r["ok"] else "[red]UNREACHABLE[/]"
+            by.setdefault(r["to"], {})[r["family"]] = Text("ok", style="green") if r["ok"] else Text("UNREACHABLE", style="red")
         proto = {r["router"]: r for r in rep.protocols}
         rows = []
         for name in sel.routers:
             pr = proto.get(name, {})
             up = pr.get("up", {})
-            rows.append((name, by.get(name, {}).get("ipv4", ""), by.get(name, {}).get("ipv6", ""),
-                         up.get("ospf", ""), up.get("ospf6", ""), up.get("bfd", ""), up.get("bgp", ""),
-                         "" if pr.get("ok") else ("; ".join(f"{k}: {', '.join(v)}" for k, v in pr.get("missing", {}).items())
-                                                  or pr.get("error", ""))))
+            broken = "" if pr.get("ok") else ("; ".join(f"{k}: {', '.join(v)}" for k, v in pr.get("missing", {}).items())
+                                              or pr.get("error", ""))
+            rows.append((Text(name), by.get(name, {}).get("ipv4", Text("")), by.get(name, {}).get("ipv6", Text("")),
+                         Text(str(up.get("ospf", ""))), Text(str(up.get("ospf6", ""))), Text(str(up.get("bfd", ""))),
+                         Text(str(up.get("bgp", ""))), Text(str(broken))))
         console.print(table(f"loopbacks from {v.name}; adjacencies up/expected",
                             ["router", "IPv4", "IPv6", "OSPF", "OSPFv3", "BFD", "BGP", "broken"], rows))
         if rep.matrix:
             bad = [m for m in rep.matrix if not m["ok"]]
-            console.print(f"node matrix: {s['matrix']['ok']}/{s['matrix']['total']} node→node checks ok "
-                          f"({len(nodes or [])} nodes, IPv4 + IPv6)")
+            console.print(Text(f"node matrix: {s['matrix']['ok']}/{s['matrix']['total']} node→node checks ok "
+                               f"({len(nodes or [])} nodes, IPv4 + IPv6)"))
             if bad:
                 console.print(table("unreachable node pairs", ["from", "to", "family", "address"],
-                                    [(m["from"], m["to"], m["family"], m["address"]) for m in bad]))
-        console.print(f"[bold]{'ok' if rep.ok else 'BROKEN'}[/]: reachability {s['reachability']['ok']}/"
-                      f"{s['reachability']['total']}, protocols {s['protocols']['ok']}/{s['protocols']['total']}"
-                      f", matrix {s['matrix']['ok']}/{s['matrix']['total']} in {data['seconds']}s "
-                      f"({rep.attempts} attempt(s))")
+                                    [(m["from"], m["to"], m["family"], m["address"]) for m in bad], plain=True))
+        console.print(Text.assemble(("ok" if rep.ok else "BROKEN", "bold"),
+                                    f": reachability {s['reachability']['ok']}/{s['reachability']['total']}, protocols "
+                                    f"{s['protocols']['ok']}/{s['protocols']['total']}, matrix {s['matrix']['ok']}/"
+                                    f"{s['matrix']['total']} in {data['seconds']}s ({rep.attempts} attempt(s))"))
     raise SystemExit(OK if rep.ok else CHECK_FAILED)
 
 
@@ -390,16 +383,9 @@ def backup_cmd(inventory, limit, vendor, workers, timeout, vault, out, as_json) 
 @click.option("--to", "to", required=True, type=click.Path(file_okay=False, exists=True),
               help="A folder written by `net backup` (or a push's rollback point under build/net/<inv>/rollback/).")
 @click.option("--dry-run", is_flag=True, help="Show what restoring would change; change nothing.")
-def rollback_cmd(inventory, limit, vendor, workers, timeout, vault, confirm_timeout, settle_timeout, min_hold,
-                 vantage, verbose, log_file, report, as_json, to, dry_run) -> None:
-    """Restore routers to a backup exactly (same confirmed-commit safety as push)."""
-    from egovops.network.backup import BackupError, plans_from_backup
-
-    def plans(p, routers, vendor_, timeout_):
-        try:
-            return plans_from_backup(p, Path(to), routers, vendor_, timeout_)
-        except BackupError as exc:
-            bad_input(str(exc), as_json)
-
-    _run_push(inventory, limit, vendor, workers, timeout, vault, as_json, dry_run, confirm_timeout, settle_timeout,
-              min_hold, verbose, log_file, vantage, report, plans_from=plans, title="rollback")
+def rollback_cmd(inventory, limit, vendor, workers, timeout, vault, confirm_timeout, settle_timeout, min_hold, canary,
+                 batch, max_fail, lock_wait, vantage, verbose, log_file, report, as_json, to, dry_run) -> None:
+    """Restore routers to a backup exactly (same confirmed-commit, canary and batch safety as push)."""
+    kw = _push_kw(inventory, limit, vendor, workers, timeout, vault, confirm_timeout, settle_timeout, min_hold, canary,
+                  batch, max_fail, lock_wait, vantage, report, dry_run)
+    _run_push(as_json, verbose, log_file, {**kw, "rollback_to": Path(to)}, title="rollback")

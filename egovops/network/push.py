@@ -1,22 +1,28 @@
 """The push engine: diff, apply, verify, then confirm — or restore the rollback point, per device.
 
-Three phases, each over a bounded worker pool, so one slow or dead device never holds up the
-others and the fleet's adjacencies can re-form while devices are verified:
+The fleet is pushed in **waves**: first the canary devices (``canary``), then batches of
+``batch_size``. A wave runs in three phases over a bounded worker pool, so one slow or dead device
+never holds up the others:
 
-1. **stage** — connect, read the running config (kept on disk as the rollback point), diff it
-   against the intended config, apply only the diff. FRR applies at once; VRP applies to the
-   candidate and ``commit trial`` starts the device-side confirm timer.
-2. **verify** — for every device that changed: the OSPF/OSPFv3/BFD/BGP adjacencies that were up
-   before must be up again, held for at least ``min_hold`` seconds (a bad area change takes a
-   dead interval to show), and its loopbacks must answer from the NOC vantage over IPv4 and IPv6.
-   A lost adjacency whose far end was changed in the same push and whose own side was not
-   touched (neither that interface nor a routing process) is the far end's to answer for, so a
-   bad change on one router does not roll back its innocent neighbours.
-3. **confirm or restore** — verified devices are confirmed (FRR: ``write memory``; VRP: ``commit``).
-   Devices that failed verification, or were not verified within ``confirm_timeout`` of being
-   staged, are restored: VRP aborts the trial; FRR gets the reverse diff (running → rollback
-   point) applied, and the result is compared with the rollback point.
+1. **stage** — connect, read the running config (kept on disk as the rollback point) and the
+   protocol state, diff against the intended config, apply only the diff. FRR applies at once;
+   VRP applies to the candidate and ``commit trial`` starts the device-side confirm timer. The
+   session stays open for the rest of the wave (at most one session per device of the wave).
+2. **verify, together** — the wave shares one hold window: every round reads the state of all
+   devices whose own hold (``min_hold`` after *their* change) has passed, in parallel; the OSPF/
+   OSPFv3/BFD/BGP adjacencies that were up before must be up again, and the loopbacks must answer
+   from the NOC vantage over IPv4 and IPv6. So N devices cost about one device's cycle per wave,
+   not one hold per worker slot. A lost adjacency whose far end changed in the same wave and whose
+   own side was not touched is the far end's to answer for. A state that cannot be read or
+   parsed is an error for that device (restored, reported) — never "no adjacencies".
+3. **confirm or restore** — as soon as a device's verdict is in: verified devices are confirmed
+   (FRR: ``write memory``; VRP: ``commit persist``). Devices that failed, or were not verified
+   within ``confirm_timeout`` of being staged, are restored: VRP aborts the trial; FRR gets the
+   reverse diff (running → rollback point) applied, and the result is compared with the rollback
+   point (per-device, exact).
 
+After each wave the failure budget is checked: a failed canary, or ``max_fail`` failed devices,
+stops the push — no further device is touched, and the report lists them as ``not-touched``.
 If the engine is interrupted, every staged but unconfirmed device is restored before it exits.
 """
 
@@ -53,6 +59,9 @@ class PushOptions:
     min_hold: float = 5.0            # adjacencies must stay up at least this long after the change
     verify: bool = True
     backup_dir: Optional[Path] = None
+    canary: int = 0                  # devices pushed (and verified) alone before any other
+    batch_size: Optional[int] = None # devices per wave after the canary (None: all the rest at once)
+    max_fail: Optional[int] = None   # stop after this many failed devices (None: never stop early)
 
 
 @dataclass
@@ -69,7 +78,7 @@ class Plan:
 @dataclass
 class DeviceResult:
     name: str
-    status: str = "pending"         # unchanged | changed | would-change | rolled-back | failed
+    status: str = "pending"         # unchanged | changed | would-change | rolled-back | failed | not-touched
     added: int = 0
     removed: int = 0
     diff: list[str] = field(default_factory=list)
@@ -95,6 +104,10 @@ class _Live:
     staged_at: float = 0.0
     touched: set[str] = field(default_factory=set)   # top-level sections the diff touched
     verified: Optional[bool] = None
+    hold_until: float = 0.0
+    deadline: float = 0.0
+    verify_started: float = 0.0
+    last: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -102,10 +115,16 @@ class PushReport:
     results: list[DeviceResult]
     seconds: float
     dry_run: bool
+    waves: list[list[str]] = field(default_factory=list)
+    stopped: Optional[str] = None            # why the push stopped early (canary failed, budget spent)
+
+    @property
+    def untouched(self) -> list[str]:
+        return [r.name for r in self.results if r.status == "not-touched"]
 
     def counts(self) -> dict[str, int]:
         c = {"total": len(self.results), "ok": 0, "changed": 0, "unchanged": 0, "would-change": 0,
-             "rolled-back": 0, "failed": 0}
+             "rolled-back": 0, "failed": 0, "not-touched": 0}
         for r in self.results:
             c[r.status] = c.get(r.status, 0) + 1
             if r.status in ("changed", "unchanged", "would-change"):
@@ -118,7 +137,39 @@ class PushReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "dry_run": self.dry_run, "seconds": round(self.seconds, 2), "summary": self.counts(),
+                "waves": self.waves, "stopped": self.stopped, "untouched": self.untouched,
                 "devices": [r.as_dict() for r in self.results]}
+
+
+def plan_waves(n: int, canary: int = 0, batch_size: Optional[int] = None) -> list[list[int]]:
+    """Indices per wave: the canary first, then batches (the last may be smaller)."""
+    if canary < 0 or (batch_size is not None and batch_size < 1):
+        raise ValueError("canary must be >= 0 and batch size >= 1")
+    idx = list(range(n))
+    waves = [idx[:canary]] if canary else []
+    rest = idx[canary:]
+    size = batch_size or max(1, len(rest))
+    waves += [rest[i:i + size] for i in range(0, len(rest), size)]
+    return [w for w in waves if w]
+
+
+def parse_batch(spec: str, total: int) -> int:
+    """``--batch 10`` (devices) or ``--batch 25%`` (of the selection, rounded up) → devices per wave."""
+    import math
+
+    s = str(spec).strip()
+    try:
+        if s.endswith("%"):
+            pct = float(s[:-1])
+            if not 0 < pct <= 100:
+                raise ValueError
+            return max(1, math.ceil(total * pct / 100))
+        n = int(s)
+        if n < 1:
+            raise ValueError
+        return n
+    except ValueError:
+        raise ValueError(f"--batch {spec!r}: expected a device count >= 1 or a percentage in (0, 100]%") from None
 
 
 STATE_KINDS = ("ospf", "ospf6", "bfd", "bgp")
@@ -163,6 +214,7 @@ class PushEngine:
             (self.opt.backup_dir / f"{p.target.name}.{'conf' if p.target.vendor == 'frr' else 'cfg'}").write_text(lv.before)
         lv.touched = {c.path[0] if c.path else c.line for c in d.changes}
         if self.opt.verify:
+            # fail closed: a state that cannot be read raises here, before anything is applied
             lv.before_state = lv.session.protocol_state()
         cmds = confdiff.commands(d, p.intended, dialect)
         self.progress(p.target.name, "apply", f"+{r.added} -{r.removed}")
@@ -172,59 +224,90 @@ class PushEngine:
         lv.session.stage(self.opt.confirm_timeout)
         r.seconds["apply"] = round(time.monotonic() - t1, 3)
         r.status = "staged"
-        # free the session: at most --workers sessions are ever open; verify/confirm reconnect
-        self._close(lv)
+        had_adjacencies = any(lv.before_state.get(k) for k in STATE_KINDS)
+        lv.hold_until = time.monotonic() + (self.opt.min_hold if had_adjacencies and self.opt.verify else 0)
+        # the session stays open for verify and confirm (one per device of the wave, no reconnect)
 
     def _session(self, lv: _Live) -> Session:
         if lv.session is None:
             lv.session = self.opener(lv.plan.target, self.creds)
         return lv.session
 
-    # ------------------------------------------------------------------ phase 2: verify
+    # ------------------------------------------------------------------ phase 2: verify (the wave together)
     def _excused(self, lv: _Live, key: str, changed: set[str]) -> bool:
-        """A lost adjacency is excused when its far end changed in this push and we did not touch our side."""
+        """A lost adjacency is excused when its far end changed in this wave and we did not touch our side."""
         iface = _iface_of(key)
         peer = lv.plan.peers.get(iface)
         ours = f"interface {iface}" in lv.touched or any(t.startswith(ROUTING_SECTIONS) for t in lv.touched)
         return bool(peer) and peer in changed and not ours
 
-    def _verify(self, lv: _Live, changed: set[str]) -> None:
-        p, r = lv.plan, lv.result
-        t0 = time.monotonic()
-        deadline = min(lv.staged_at + self.opt.confirm_timeout, t0 + self.opt.settle_timeout)
-        had_adjacencies = any(lv.before_state.get(k) for k in STATE_KINDS)
-        hold_until = lv.staged_at + (self.opt.min_hold if had_adjacencies else 0)
-        self.progress(p.target.name, "verify", "")
-        last: dict[str, Any] = {}
-        while True:
-            state = self._session(lv).protocol_state()
-            lost = {k: sorted(set(lv.before_state.get(k) or ()) - set(state.get(k) or ())) for k in STATE_KINDS}
-            blamed = {k: [x for x in v if not self._excused(lv, x, changed)] for k, v in lost.items()}
-            blamed = {k: v for k, v in blamed.items() if v}
-            excused = {k: sorted(set(lost[k]) - set(blamed.get(k, []))) for k in lost if lost[k]}
-            reach = {a: self.vantage.reachable(a) for a in p.loopbacks} if self.vantage else {}
-            last = {"lost": blamed, "excused": {k: v for k, v in excused.items() if v},
-                    "reachable": reach, "vantage": getattr(self.vantage, "name", None)}
-            now = time.monotonic()
-            if not blamed and all(reach.values()) and now >= hold_until:
-                lv.verified = True
-                break
-            if now >= deadline:
-                lv.verified = False
-                break
-            time.sleep(0.5)
-        r.verify = {**last, "ok": lv.verified, "seconds": round(time.monotonic() - t0, 2)}
-        r.seconds["verify"] = round(time.monotonic() - t0, 3)
+    def _check(self, lv: _Live, changed: set[str]) -> None:
+        """One verification round for one device; sets ``lv.verified`` when the verdict is in."""
+        p = lv.plan
+        now = time.monotonic()
+        if not lv.verify_started:
+            lv.verify_started = now
+            lv.deadline = min(lv.staged_at + self.opt.confirm_timeout, now + self.opt.settle_timeout)
+            self.progress(p.target.name, "verify", "")
+        state = self._session(lv).protocol_state()
+        if state.get("parsed") is not True:
+            raise DeviceError(f"{p.target.name}: protocol state was not read")
+        lost = {k: sorted(set(lv.before_state.get(k) or ()) - set(state.get(k) or ())) for k in STATE_KINDS}
+        blamed = {k: [x for x in v if not self._excused(lv, x, changed)] for k, v in lost.items()}
+        blamed = {k: v for k, v in blamed.items() if v}
+        excused = {k: sorted(set(lost[k]) - set(blamed.get(k, []))) for k in lost if lost[k]}
+        reach = {a: self.vantage.reachable(a) for a in p.loopbacks} if self.vantage else {}
+        lv.last = {"lost": blamed, "excused": {k: v for k, v in excused.items() if v},
+                   "reachable": reach, "vantage": getattr(self.vantage, "name", None)}
+        now = time.monotonic()
+        if not blamed and all(reach.values()) and now >= lv.hold_until:
+            lv.verified = True
+        elif now >= lv.deadline:
+            lv.verified = False
+
+    def _verdict(self, lv: _Live) -> None:
+        r, last = lv.result, lv.last
+        r.verify = {**last, "ok": lv.verified, "seconds": round(time.monotonic() - lv.verify_started, 2)}
+        r.seconds["verify"] = round(time.monotonic() - lv.verify_started, 3)
         if not lv.verified:
             why = []
-            if last["lost"]:
+            if last.get("lost"):
                 why.append("adjacencies lost: " + ", ".join(f"{k} {', '.join(v)}" for k, v in last["lost"].items()))
-            bad = [a for a, ok in last["reachable"].items() if not ok]
+            bad = [a for a, ok in last.get("reachable", {}).items() if not ok]
             if bad:
                 why.append(f"unreachable from {last['vantage']}: {', '.join(bad)}")
             if time.monotonic() >= lv.staged_at + self.opt.confirm_timeout:
                 why.append(f"not confirmed within --confirm-timeout {self.opt.confirm_timeout:g}s")
             r.error = "verification failed: " + ("; ".join(why) or "timed out")
+
+    def _round(self, lv: _Live, changed: set[str]) -> None:
+        """Check once; when decided, confirm or restore at once (inside the same worker slot)."""
+        if self.opt.verify:
+            self._check(lv, changed)
+        else:
+            lv.verified = True
+        if lv.verified is None:
+            return
+        if self.opt.verify:
+            self._verdict(lv)
+        if lv.verified:
+            self._confirm(lv)
+        else:
+            self._restore(lv)
+        self._close(lv)
+
+    def _verify_wave(self, wave: list[_Live]) -> None:
+        changed = {lv.plan.target.name for lv in wave if lv.staged_at or lv.result.status == "failed"}
+        pending = [lv for lv in wave if lv.result.status == "staged"]
+        while pending:
+            now = time.monotonic()
+            ready = [lv for lv in pending if now >= lv.hold_until]   # a read inside the hold decides nothing
+            if ready:
+                self._pool(ready, "verify", lambda lv: self._round(lv, changed))
+            pending = [lv for lv in pending if lv.result.status == "staged"]
+            if pending:
+                wait = min([max(0.0, lv.hold_until - time.monotonic()) for lv in pending] + [0.5])
+                time.sleep(max(0.05, wait))
 
     # ------------------------------------------------------------------ phase 3: confirm / restore
     def _confirm(self, lv: _Live) -> None:
@@ -268,21 +351,12 @@ class PushEngine:
             r.status = "failed"
             r.error = f"{r.error + '; ' if r.error else ''}rollback impossible: {exc}"
 
-    def _settle(self, lv: _Live, changed: set[str]) -> None:
-        if self.opt.verify:
-            self._verify(lv, changed)
-        else:
-            lv.verified = True
-        if lv.verified:
-            self._confirm(lv)
-        else:
-            self._restore(lv)
-        self._close(lv)
-
     def _close(self, lv: _Live) -> None:
         if lv.session is not None:
-            lv.session.close()
-            lv.session = None
+            try:
+                lv.session.close()
+            finally:
+                lv.session = None
 
     def _done(self, lv: _Live) -> None:
         if lv.result.status not in ("staged", "pending") and not getattr(lv, "_reported", False):
@@ -316,15 +390,41 @@ class PushEngine:
             # interrupted: devices not yet started are left alone (not staged only to be restored)
             pool.shutdown(wait=True, cancel_futures=True)
 
+    def _stop_reason(self, wave_no: int, canary: bool, wave: list[_Live], failures: int) -> Optional[str]:
+        bad = [lv.plan.target.name for lv in wave if lv.result.status in ("failed", "rolled-back")]
+        if canary and bad:
+            return f"canary failed ({', '.join(bad)}): no further device touched"
+        if self.opt.max_fail is not None and failures >= self.opt.max_fail:
+            return f"{failures} device(s) failed (--max-fail {self.opt.max_fail}): no further device touched"
+        return None
+
     def run(self) -> PushReport:
         t0 = time.monotonic()
         lives = [_Live(p, DeviceResult(p.target.name)) for p in self.plans]
+        if self.opt.dry_run:
+            waves = [list(range(len(lives)))] if lives else []
+        else:
+            waves = plan_waves(len(lives), self.opt.canary, self.opt.batch_size)
+        stopped: Optional[str] = None
+        failures = 0
         try:
-            self._pool(lives, "stage", self._stage)
-            staged = [lv for lv in lives if lv.result.status == "staged"]
-            changed = {lv.plan.target.name for lv in lives if lv.staged_at or lv.result.status == "failed"}
-            # each device is confirmed or restored as soon as its own verification concludes
-            self._pool(staged, "verify", lambda lv: self._settle(lv, changed))
+            for n, idx in enumerate(waves):
+                wave = [lives[i] for i in idx]
+                if stopped:
+                    for lv in wave:
+                        lv.result.status = "not-touched"
+                        lv.result.error = f"not touched: {stopped}"
+                    continue
+                is_canary = n == 0 and self.opt.canary > 0 and not self.opt.dry_run
+                if len(waves) > 1:
+                    self.progress("*", "wave", f"{n + 1}/{len(waves)}{' (canary)' if is_canary else ''}: "
+                                               f"{len(wave)} device(s)")
+                self._pool(wave, "stage", self._stage)
+                self._verify_wave(wave)
+                failures += sum(lv.result.status in ("failed", "rolled-back") for lv in wave)
+                stopped = self._stop_reason(n, is_canary, wave, failures)
+                if stopped:
+                    self.progress("*", "stop", stopped)
         finally:
             # interrupted (Ctrl-C, crash): nothing stays staged and unconfirmed
             for lv in lives:
@@ -334,4 +434,5 @@ class PushEngine:
                 self._close(lv)
         for lv in lives:
             self._done(lv)
-        return PushReport([lv.result for lv in lives], time.monotonic() - t0, self.opt.dry_run)
+        return PushReport([lv.result for lv in lives], time.monotonic() - t0, self.opt.dry_run,
+                          waves=[[lives[i].plan.target.name for i in w] for w in waves], stopped=stopped)

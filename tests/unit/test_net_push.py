@@ -209,11 +209,11 @@ def test_device_dying_mid_push_is_named_and_others_finish():
     assert all(by[f"r{i}"].status == "changed" for i in (0, 1, 3))
 
 
-def test_worker_pool_is_bounded():
+def test_open_sessions_are_bounded_by_the_wave():
     routers = [FakeRouter(f"r{i}", "hostname x\n") for i in range(12)]
     fleet = Fleet(routers)
-    rep = run(fleet, [plan(r.name, config(r.name)) for r in routers], workers=3)
-    assert rep.ok and 1 <= fleet.max_open <= 3
+    rep = run(fleet, [plan(r.name, config(r.name)) for r in routers], workers=2, batch_size=3)
+    assert rep.ok and 1 <= fleet.max_open <= 3 and len(rep.waves) == 4 and fleet.open_now == 0
 
 
 def test_report_and_debug_logs_never_carry_the_password(caplog):

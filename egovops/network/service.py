@@ -1,0 +1,270 @@
+"""The network service layer: push, rollback, diff, verify — typed options in, typed result out.
+
+Why one layer: ``egovops net push`` and the ``deploy`` step ``net-push`` used to orchestrate the
+engine each in their own copy, and the copies drifted (the deploy push wrote no report and put its
+rollback points elsewhere). Both now call :func:`push` (and :func:`verify`): the same selection,
+change lock, rollback folder, report, canary/batch defaults and lab prerequisites. The callers only
+turn options into a :class:`PushOptions`-like request and print the result.
+
+Errors in the request (bad inventory input, nothing selected, no credentials, a bad backup folder,
+the inventory locked by another change) raise :class:`NetInputError`: the CLI exits 2 and nothing
+on any device was changed.
+
+:func:`router_diff` is the read-only "diff of one router against its intent" (no lock, no change,
+no folder written) for drift checks.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from egovops.changelock import ChangeLocked, DEFAULT_WAIT, change_lock, run_stamp, unique_dir
+from egovops.model.province import Province
+from egovops.network.credentials import Credentials
+from egovops.network.push import DeviceResult, Plan, Progress, PushEngine, PushOptions, PushReport, parse_batch
+
+# safe on production, fast in the lab (each can be overridden on the command line)
+PRODUCTION_DEFAULTS = {"canary": 1, "batch": "10%", "max_fail": 1}
+LAB_DEFAULTS = {"canary": 0, "batch": "100%", "max_fail": None}
+
+
+class NetInputError(ValueError):
+    """The request cannot run (names what is wrong); nothing was changed. CLI: exit 2."""
+
+
+@dataclass
+class NetRequest:
+    """What every network command starts from."""
+
+    province: Province
+    limit: Optional[str] = None
+    vendor: Optional[str] = None
+    vault: Optional[str] = None
+    workers: int = 16
+    timeout: float = 30.0
+
+
+@dataclass
+class PushRequest(NetRequest):
+    dry_run: bool = False
+    confirm_timeout: float = 120.0
+    settle_timeout: float = 60.0
+    min_hold: float = 5.0
+    vantage: str = "auto"                  # auto | none | netns:NAME | ssh:HOST
+    canary: Optional[int] = None           # None: the environment's default (see *_DEFAULTS)
+    batch: Optional[str] = None
+    max_fail: Optional[int] = -1           # -1: the environment's default; None: no budget
+    lock_wait: float = DEFAULT_WAIT
+    report: Optional[Path] = None          # default build/net/<inventory>/reports/<title>-<stamp>.json
+    state_dir: Optional[Path] = None       # default build/net/<inventory>
+    rollback_to: Optional[Path] = None     # restore a backup exactly (net rollback --to)
+    title: str = "push"
+    command: Optional[str] = None          # recorded as the lock holder
+
+
+@dataclass
+class PushOutcome:
+    report: PushReport
+    inventory: str
+    vendor: str
+    skipped: dict[str, str]
+    credentials: dict[str, Any]
+    settings: dict[str, Any]
+    report_path: Optional[Path] = None
+    rollback_dir: Optional[Path] = None
+    lab_notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.report.ok
+
+    def as_dict(self) -> dict[str, Any]:
+        d = self.report.as_dict()
+        d.update({"inventory": self.inventory, "vendor": self.vendor, "skipped": self.skipped,
+                  "credentials": self.credentials, **self.settings})
+        if self.report_path:
+            d["report"] = str(self.report_path)
+        if self.rollback_dir:
+            d["rollback_point"] = str(self.rollback_dir)
+        return d
+
+
+def vendor_of(province: Province, vendor: Optional[str]) -> str:
+    from egovops.network.targets import default_vendor
+
+    return vendor or default_vendor(province)
+
+
+def credentials_of(province: Province, vault: Optional[str]) -> Credentials:
+    from egovops.network import credentials
+
+    try:
+        c = credentials.load(province, vault)
+    except (credentials.CredentialError, OSError) as exc:
+        raise NetInputError(str(exc)) from None
+    credentials.install_redaction(c)
+    return c
+
+
+def selection_of(province: Province, limit: Optional[str]):
+    from egovops.network.targets import SelectionError, select
+
+    try:
+        return select(province, limit)
+    except SelectionError as exc:
+        raise NetInputError(str(exc)) from None
+
+
+def vantage_of(province: Province, spec: str):
+    """The reachability vantage named by ``spec`` (None for ``none``)."""
+    import os
+
+    from egovops.network.targets import is_lab
+    from egovops.network.vantage import NetnsVantage, SshVantage, lab_vantage
+
+    if spec == "none":
+        return None
+    if spec.startswith("netns:") and len(spec) > 6:
+        return NetnsVantage(spec[6:], spec)
+    if spec.startswith("ssh:") and len(spec) > 4:
+        return SshVantage(spec[4:])
+    if spec == "auto":
+        if is_lab(province):
+            return lab_vantage(province)
+        probe = os.environ.get("EGOVOPS_NET_PROBE")
+        if probe:
+            return SshVantage(probe)
+        raise NetInputError("no reachability vantage for a production inventory: pass --vantage ssh:<NOC probe "
+                            "host> (or set EGOVOPS_NET_PROBE), or --vantage none to skip reachability")
+    raise NetInputError(f"--vantage {spec!r}: expected auto, none, netns:NAME or ssh:HOST")
+
+
+def wave_settings(req: PushRequest, total: int) -> dict[str, Any]:
+    """Canary, batch size and failure budget: the request's, else the environment's safe default."""
+    lab = req.province.meta.environment == "lab"
+    d = LAB_DEFAULTS if lab else PRODUCTION_DEFAULTS
+    canary = d["canary"] if req.canary is None else req.canary
+    batch = d["batch"] if req.batch is None else req.batch
+    max_fail = d["max_fail"] if req.max_fail == -1 else req.max_fail
+    if canary < 0:
+        raise NetInputError(f"--canary {canary}: expected 0 or more devices")
+    if max_fail is not None and max_fail < 1:
+        raise NetInputError(f"--max-fail {max_fail}: expected 1 or more (or 'none')")
+    try:
+        size = parse_batch(batch, max(1, total - min(canary, total)))
+    except ValueError as exc:
+        raise NetInputError(str(exc)) from None
+    return {"canary": canary, "batch": batch, "batch_size": size, "max_fail": max_fail}
+
+
+def _plans(req: PushRequest, province: Province, routers: list[str], vendor: str) -> list[Plan]:
+    from egovops.network.targets import plan_of
+
+    if req.rollback_to is None:
+        return [plan_of(province, n, vendor, req.timeout) for n in routers]
+    from egovops.network.backup import BackupError, plans_from_backup
+
+    try:
+        return plans_from_backup(province, Path(req.rollback_to), routers, vendor, req.timeout)
+    except BackupError as exc:
+        raise NetInputError(str(exc)) from None
+
+
+def push(req: PushRequest, progress: Progress = lambda d, e, x: None,
+         log: Callable[[str], None] = lambda m: None) -> PushOutcome:
+    """Diff, apply, verify, confirm or restore (see :mod:`egovops.network.push`), under the change lock.
+
+    A dry run reads only: it takes no lock and writes nothing. A real run holds the inventory's
+    change lock from before the first device is read until the report is written.
+    """
+    p = req.province
+    vendor = vendor_of(p, req.vendor)
+    sel = selection_of(p, req.limit)
+    creds = credentials_of(p, req.vault)
+    vantage = None if req.dry_run else vantage_of(p, req.vantage)
+    # the plans first: a bad `rollback --to` folder is bad input before anything is touched
+    plans = _plans(req, p, sel.routers, vendor)
+    waves = wave_settings(req, len(plans))
+    state_dir = req.state_dir or Path("build/net") / p.meta.name
+    opts = PushOptions(dry_run=req.dry_run, workers=req.workers, confirm_timeout=req.confirm_timeout,
+                       device_timeout=req.timeout, settle_timeout=req.settle_timeout, min_hold=req.min_hold,
+                       canary=waves["canary"], batch_size=waves["batch_size"], max_fail=waves["max_fail"])
+    settings = {"workers": req.workers, "waves": None, **{k: waves[k] for k in ("canary", "batch", "max_fail")}}
+    if req.dry_run:
+        rep = PushEngine(plans, creds, opts, vantage=None, progress=progress).run()
+        out = PushOutcome(rep, p.meta.name, vendor, sel.skipped, creds.as_dict(), settings)
+        out.settings["waves"] = rep.waves
+        return out
+    try:
+        lock = change_lock(p.meta.name, command=req.command, wait=req.lock_wait)
+        lock.__enter__()
+    except ChangeLocked as exc:
+        raise NetInputError(str(exc)) from None
+    try:
+        notes: list[str] = []
+        if p.meta.environment == "lab":
+            from egovops.network.labprep import ensure_lab_router_sysctls
+
+            ensure_lab_router_sysctls(p, sel.routers, log=lambda m: (notes.append(m), log(m)))
+        stamp = run_stamp()
+        opts.backup_dir = unique_dir(state_dir / "rollback", stamp)
+        rep = PushEngine(plans, creds, opts, vantage=vantage, progress=progress).run()
+        out = PushOutcome(rep, p.meta.name, vendor, sel.skipped, creds.as_dict(), settings,
+                          rollback_dir=opts.backup_dir, lab_notes=notes)
+        out.settings["waves"] = rep.waves
+        out.settings["vantage"] = getattr(vantage, "name", None)
+        path = Path(req.report) if req.report else state_dir / "reports" / f"{req.title}-{opts.backup_dir.name}.json"
+        out.report_path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(out.as_dict(), indent=2, sort_keys=True, default=str) + "\n")
+        except OSError as exc:              # the push happened: say where the report could not go
+            out.report_path = None
+            out.settings["report_error"] = f"{path}: {exc.strerror or exc}"
+        return out
+    finally:
+        lock.__exit__(None, None, None)
+
+
+def diff(req: PushRequest, progress: Progress = lambda d, e, x: None) -> PushOutcome:
+    """What a push would change on each selected router (read-only: no lock, nothing written)."""
+    req.dry_run = True
+    return push(req, progress)
+
+
+def router_diff(province: Province, name: str, vendor: Optional[str] = None, creds: Optional[Credentials] = None,
+                timeout: float = 30.0) -> DeviceResult:
+    """Read-only diff of one router's running config against its intent (for drift checks).
+
+    Returns the engine's :class:`DeviceResult` with status ``unchanged`` (no drift), ``would-change``
+    (``diff`` holds the hierarchical lines) or ``failed`` (``error`` says why the config was not read).
+    Takes no lock, changes nothing, writes nothing.
+    """
+    from egovops.network.targets import plan_of
+
+    vendor = vendor_of(province, vendor)
+    creds = creds or credentials_of(province, None)
+    opts = PushOptions(dry_run=True, workers=1, device_timeout=timeout)
+    return PushEngine([plan_of(province, name, vendor, timeout)], creds, opts).run().results[0]
+
+
+def verify(req: NetRequest, vantage: str = "auto", wait: float = 0.0, matrix: bool = True,
+           progress: Callable[[str], None] = lambda m: None):
+    """End-to-end checks (:mod:`egovops.network.verify`) for the CLI and the deploy step."""
+    from egovops.network.targets import is_lab
+    from egovops.network.vantage import lab_node_vantages
+    from egovops.network.verify import verify as run_verify
+
+    p = req.province
+    vendor = vendor_of(p, req.vendor)
+    sel = selection_of(p, req.limit)
+    creds = credentials_of(p, req.vault)
+    v = vantage_of(p, vantage)
+    if v is None:
+        raise NetInputError("net verify needs a vantage (reachability is its point)")
+    nodes, vof = (lab_node_vantages(p) if matrix and is_lab(p) else (None, None))
+    rep = run_verify(p, sel.routers, vendor, creds, v, req.workers, nodes, vof, wait, progress=progress)
+    return rep, sel, v, nodes

@@ -1,0 +1,97 @@
+"""Canary, batches and the failure budget; one shared hold window per wave; fail-closed state reads."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from egovops.network.device import DeviceError
+from egovops.network.push import PushEngine, PushOptions, parse_batch, plan_waves
+from test_net_push import CREDS, FakeRouter, Fleet, Reach, config, plan, run
+
+pytestmark = pytest.mark.unit
+
+
+def fleet_of(n: int):
+    routers = [FakeRouter(f"r{i}", config(f"r{i}", area=0)) for i in range(n)]
+    return routers, Fleet(routers)
+
+
+def test_plan_waves_and_batch_specs():
+    assert plan_waves(7, 1, 3) == [[0], [1, 2, 3], [4, 5, 6]]
+    assert plan_waves(5, 0, None) == [[0, 1, 2, 3, 4]]
+    assert plan_waves(3, 5, 2) == [[0, 1, 2]]
+    assert parse_batch("10", 122) == 10 and parse_batch("10%", 122) == 13 and parse_batch("100%", 5) == 5
+    for bad in ("0", "-1", "0%", "101%", "x", "5.5"):
+        with pytest.raises(ValueError, match="--batch"):
+            parse_batch(bad, 10)
+
+
+def test_breaking_canary_is_rolled_back_and_nobody_else_is_touched():
+    routers, fleet = fleet_of(6)
+    # the template change breaks OSPF (area 0 -> 1 on the link): every router would lose its adjacency
+    rep = run(fleet, [plan(r.name, config(r.name, area=1)) for r in routers], canary=1, batch_size=2)
+    by = {r.name: r for r in rep.results}
+    assert by["r0"].status == "rolled-back" and "adjacencies lost" in by["r0"].error
+    assert rep.untouched == ["r1", "r2", "r3", "r4", "r5"]
+    assert all(routers[i].applied == [] for i in range(1, 6))          # not even connected-and-applied
+    assert "canary failed" in rep.stopped and not rep.ok
+    assert rep.as_dict()["summary"]["not-touched"] == 5
+
+
+def test_failure_budget_stops_after_k_failures_between_batches():
+    routers, fleet = fleet_of(6)
+    for r in routers[:3]:
+        r.refuse_connect = True                       # the first batch fails on 2 of 2, then 1 more
+    rep = run(fleet, [plan(r.name, config(r.name, cost=20)) for r in routers], batch_size=2, max_fail=2)
+    assert [r.status for r in rep.results[:2]] == ["failed", "failed"]
+    assert rep.untouched == ["r2", "r3", "r4", "r5"] and "--max-fail 2" in rep.stopped
+    ok = run(Fleet(fleet_of(6)[0]), [plan(f"r{i}", config(f"r{i}", cost=20)) for i in range(6)], batch_size=2, max_fail=2)
+    assert ok.ok and ok.untouched == [] and len(ok.waves) == 3
+
+
+def test_canary_ok_then_batches_proceed():
+    routers, fleet = fleet_of(5)
+    rep = run(fleet, [plan(r.name, config(r.name, cost=30)) for r in routers], canary=1, batch_size=2)
+    assert rep.ok and rep.waves == [["r0"], ["r1", "r2"], ["r3", "r4"]]
+    assert all(r.saved == 1 for r in routers)
+
+
+def test_one_shared_hold_window_per_wave():
+    """12 devices, 2 workers, 1 s hold each: one wave costs ~one hold, not 12/2 holds."""
+    routers, fleet = fleet_of(12)
+    t0 = time.monotonic()
+    rep = run(fleet, [plan(r.name, config(r.name, cost=50)) for r in routers], workers=2, min_hold=1.0,
+              settle_timeout=10, confirm_timeout=30)
+    took = time.monotonic() - t0
+    assert rep.ok and all(r.verify["ok"] for r in rep.results)
+    assert 1.0 <= took < 3.0, took                   # serial holds per worker slot would take >= 6 s
+
+
+class BadState(FakeRouter):
+    def __init__(self, *a, fail_after: int = 1, **k) -> None:
+        super().__init__(*a, **k)
+        self.reads = 0
+        self.fail_after = fail_after
+
+    def state(self) -> dict:
+        self.reads += 1
+        if self.reads > self.fail_after:
+            raise DeviceError(f"{self.name}: protocol state not readable: 'show bfd peers json' answered "
+                              f"'% bfdd is not running' (not JSON)")
+        return super().state()
+
+
+def test_unreadable_state_after_the_change_rolls_the_device_back():
+    routers = [BadState("r0", config("r0")), FakeRouter("r1", config("r1"))]
+    rep = run(Fleet(routers), [plan(r.name, config(r.name, cost=70)) for r in routers])
+    by = {r.name: r for r in rep.results}
+    assert by["r0"].status == "rolled-back" and "not readable" in by["r0"].error
+    assert " ip ospf cost 10" in routers[0].dev.text() and by["r1"].status == "changed"
+
+
+def test_unreadable_state_before_the_change_touches_nothing():
+    routers = [BadState("r0", config("r0"), fail_after=0)]
+    rep = run(Fleet(routers), [plan("r0", config("r0", cost=70))])
+    assert rep.results[0].status == "failed" and routers[0].applied == []

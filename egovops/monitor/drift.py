@@ -99,7 +99,10 @@ def state_path(monitor_dir: Path) -> Path:
 def save(monitor_dir: Path, result: DriftResult) -> None:
     """Merge one kind's result into the state file (atomic rename: the exporter never reads half)."""
     path = state_path(monitor_dir)
-    data = load(monitor_dir) or {}
+    try:
+        data = load(monitor_dir) or {}
+    except ValueError:
+        data = {}  # a corrupt state is replaced by fresh results (the exporter failed scrapes meanwhile)
     data[result.kind] = asdict(result)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")

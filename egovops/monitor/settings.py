@@ -42,7 +42,7 @@ class Timings:
     check_interval_s: int           # scheduled drift/compliance checks
 
 
-LAB = Timings("5s", "4s", "5s", 2.0, "2d", "256MB", "1s", "5s", "1h", "1m", 60)
+LAB = Timings("5s", "4s", "5s", 2.0, "2d", "256MB", "1s", "5s", "1h", "1m", 120)
 PRODUCTION = Timings("30s", "10s", "30s", 5.0, "30d", "20GB", "30s", "5m", "4h", "5m", 900)
 
 

@@ -1,0 +1,117 @@
+"""The egovops exporter fails closed (a collector without a complete answer -> HTTP 500, never a
+partial 200), serves drift and inventory series; the webhook sink records per receiver."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from egovops.model import load_inventory
+from egovops.monitor import drift, exporter, sinks
+
+pytestmark = pytest.mark.unit
+REPO = Path(__file__).resolve().parents[2]
+LAB = REPO / "inventories" / "lab"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(target, *args) -> None:
+    threading.Thread(target=target, args=args, daemon=True).start()
+
+
+def _get(url: str) -> tuple[int, str]:
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def _production_registry_without_lab(p, state: Path):
+    """The exporter's collectors minus the lab-only OSPFv3 one (no lab in unit tests)."""
+    from prometheus_client import CollectorRegistry
+    reg = CollectorRegistry(auto_describe=False)
+    reg.register(exporter.InventoryCollector(p))
+    reg.register(exporter.DriftCollector(p, state))
+    return reg
+
+
+def test_drift_collector_fails_closed(tmp_path: Path) -> None:
+    from prometheus_client import generate_latest
+    p = load_inventory(LAB)
+    reg = _production_registry_without_lab(p, tmp_path)
+    with pytest.raises(exporter.CollectError, match="no drift check"):
+        generate_latest(reg)
+    (tmp_path / "drift.json").write_text("{not json")
+    with pytest.raises(exporter.CollectError, match="unreadable"):
+        generate_latest(reg)
+    drift.save(tmp_path.joinpath(), drift.DriftResult("router", 1700000000.0, 1.0, [
+        drift.DeviceDrift("hefei-rt", "router", True, True, "+ x"),
+        drift.DeviceDrift("chuzhou-rt", "router", False, False, "timeout")]))
+    text = generate_latest(reg).decode()
+    assert 'egov_drift_detected{city="hefei",device="hefei-rt",kind="router",noc="hefei"} 1.0' in text
+    assert 'egov_drift_check_success{device="chuzhou-rt",kind="router"} 0.0' in text
+    assert 'egov_drift_last_check_timestamp_seconds{kind="router"} 1.7e+09' in text
+    assert text.count("egov_router_info{") == len([r for r in p.routers if r.is_ours])
+    assert 'egov_link_info{city="hefei",iface="up-d",peer="province-rt",plane="data",router="hefei-rt",segment="province_city"} 1.0' in text
+
+
+def test_http_500_when_a_collector_raises(tmp_path: Path, monkeypatch) -> None:
+    p = load_inventory(LAB)
+    monkeypatch.setattr(exporter, "registry", lambda prov, state: _production_registry_without_lab(prov, state))
+    port = _free_port()
+    _serve(exporter.serve, p, tmp_path, "127.0.0.1", port)
+    code, body = _get(f"http://127.0.0.1:{port}/metrics")
+    assert code == 500 and "no drift check" in body and "egov_router_info" not in body
+    drift.save(tmp_path, drift.DriftResult("host", time.time(), 1.0, []))
+    code, body = _get(f"http://127.0.0.1:{port}/metrics")
+    assert code == 200 and "egov_router_info" in body
+
+
+def test_sink_records_per_receiver_and_refuses_unknown(tmp_path: Path) -> None:
+    port = _free_port()
+    _serve(sinks.serve, tmp_path, "127.0.0.1", port, {"noc-hefei", "noc-province"})
+    body = json.dumps({"status": "firing", "alerts": [{"status": "firing", "labels": {"alertname": "CityCutOff"},
+                                                       "annotations": {"runbook_url": "u"}}]}).encode()
+
+    def post(name: str) -> int:
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/{name}", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with urllib.request.urlopen(req, timeout=5) as r:
+                    return r.status
+            except urllib.error.HTTPError as e:
+                return e.code
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    assert post("noc-hefei") == 200 and post("noc-hefei") == 200
+    assert post("noc-nowhere") == 404
+    got = sinks.read(tmp_path)
+    assert list(got) == ["noc-hefei"] and len(got["noc-hefei"]) == 2
+    assert got["noc-hefei"][0]["payload"]["alerts"][0]["annotations"]["runbook_url"] == "u"
+    (tmp_path / "noc-hefei.jsonl").write_text("garbage\n")
+    with pytest.raises(ValueError, match="not a JSON line"):
+        sinks.read(tmp_path)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Optional
 
 from prometheus_client import CollectorRegistry, Gauge, generate_latest, write_to_textfile
 
@@ -22,7 +21,7 @@ STATUS_VALUE = {"pass": 1, "fail": 0, "error": -1, "waived": 2}
 NODE_EXPORTER_TEXTFILE_DIR = "/var/lib/prometheus/node-exporter"
 
 
-def registry(scan: Scan, node: Optional[str] = None) -> CollectorRegistry:
+def registry(scan: Scan, node: str | None = None) -> CollectorRegistry:
     reg = CollectorRegistry()
     status = Gauge("egov_compliance_control_status",
                    "Level-3 control status per node: 1 pass, 0 fail, -1 error (not checkable), 2 waived",
@@ -41,7 +40,7 @@ def registry(scan: Scan, node: Optional[str] = None) -> CollectorRegistry:
     return reg
 
 
-def exposition(scan: Scan, node: Optional[str] = None) -> str:
+def exposition(scan: Scan, node: str | None = None) -> str:
     return generate_latest(registry(scan, node)).decode()
 
 

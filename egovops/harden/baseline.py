@@ -13,7 +13,6 @@ import os
 import secrets as pysecrets
 from collections.abc import Callable
 from pathlib import Path
-from typing import Optional
 
 from egovops.harden.playbook import HostRecap, PlaybookInputError, PlaybookRun, run_playbook
 from egovops.harden.targets import REPO, Selection
@@ -46,30 +45,50 @@ def breakglass_vars(province: Province) -> Path:
             raise HardenInputError(f"EGOVOPS_BREAKGLASS_VARS={env}: no such file")
         return p
     if province.meta.environment != "lab":
-        raise HardenInputError("no break-glass password hash: set EGOVOPS_BREAKGLASS_VARS to a vault-provided vars "
-                               "file with baseline_breakglass_password_hash (control L3-CES1-07)")
+        raise HardenInputError(
+            "no break-glass password hash: set EGOVOPS_BREAKGLASS_VARS to a vault-provided vars "
+            "file with baseline_breakglass_password_hash (control L3-CES1-07)"
+        )
     from egovops.lab import secrets_dir
     from egovops.lab.secrets import password_hash
+
     d = secrets_dir(province)
     d.mkdir(parents=True, exist_ok=True)
     vars_file = d / "breakglass.vars.yml"
     if not vars_file.exists():
         pw = pysecrets.token_urlsafe(18)
-        for path, text in ((d / "breakglass.password", pw + "\n"),
-                           (vars_file, f'baseline_breakglass_password_hash: "{password_hash(pw)}"\n')):
+        for path, text in (
+            (d / "breakglass.password", pw + "\n"),
+            (vars_file, f'baseline_breakglass_password_hash: "{password_hash(pw)}"\n'),
+        ):
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as f:
                 f.write(text)
     return vars_file
 
 
-def run(province: Province, sel: Selection, check: bool = False, tags: Optional[str] = None,
-        disruptive: bool = False, progress: Callable[[str], None] = lambda m: None, verbosity: int = 0) -> HardenRun:
+def run(
+    province: Province,
+    sel: Selection,
+    check: bool = False,
+    tags: str | None = None,
+    disruptive: bool = False,
+    progress: Callable[[str], None] = lambda m: None,
+    verbosity: int = 0,
+) -> HardenRun:
     """Apply the baseline to ``sel`` (``check``: dry run with --diff, nothing changes)."""
     if not sel.targets:
         raise HardenInputError("no hosts selected (check --limit, and that the lab is up)")
-    return run_playbook(province, PLAYBOOK, sel, check=check, tags=tags,
-                        extra_vars_files=(breakglass_vars(province),),
-                        extra_vars={"baseline_disruptive": True} if disruptive else None,
-                        progress=progress, verbosity=verbosity, workdir=run_dir(province),
-                        log_name="harden-check.log" if check else "harden.log")
+    return run_playbook(
+        province,
+        PLAYBOOK,
+        sel,
+        check=check,
+        tags=tags,
+        extra_vars_files=(breakglass_vars(province),),
+        extra_vars={"baseline_disruptive": True} if disruptive else None,
+        progress=progress,
+        verbosity=verbosity,
+        workdir=run_dir(province),
+        log_name="harden-check.log" if check else "harden.log",
+    )

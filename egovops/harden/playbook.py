@@ -20,17 +20,18 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Union
 
 from egovops.harden.targets import REPO, Selection
 from egovops.model.province import Province
 
 PLAYBOOKS = REPO / "playbooks"
-RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)"
-                   r"\s+rescued=(\d+)\s+ignored=(\d+)")
+RECAP = re.compile(
+    r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)"
+    r"\s+rescued=(\d+)\s+ignored=(\d+)"
+)
 TASK = re.compile(r"^TASK \[(.*)\] \*+")
 
-ExtraVar = Union[str, int, float, bool]
+ExtraVar = str | int | float | bool
 
 
 class PlaybookInputError(ValueError):
@@ -56,7 +57,7 @@ class PlaybookRun:
     log: str = ""
     tasks: int = 0
     playbook: str = ""
-    log_path: Optional[Path] = None
+    log_path: Path | None = None
 
     @property
     def ok(self) -> bool:
@@ -71,8 +72,11 @@ class PlaybookRun:
 
 def parse_recap(lines: Iterable[str]) -> list[HostRecap]:
     """The PLAY RECAP lines of an ansible-playbook run, one per host."""
-    return [HostRecap(m.group(1), *(int(m.group(i)) for i in (2, 3, 4, 5, 6)))
-            for m in (RECAP.match(line) for line in lines) if m]
+    return [
+        HostRecap(m.group(1), *(int(m.group(i)) for i in (2, 3, 4, 5, 6)))
+        for m in (RECAP.match(line) for line in lines)
+        if m
+    ]
 
 
 def work_dir(province: Province, playbook: Path) -> Path:
@@ -83,21 +87,23 @@ def work_dir(province: Province, playbook: Path) -> Path:
 
 def ansible_env(sel: Selection, forks: int) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "ANSIBLE_PIPELINING": "True",
-        "ANSIBLE_HOST_KEY_CHECKING": "False",
-        "ANSIBLE_ROLES_PATH": str(REPO / "roles"),
-        "ANSIBLE_FORKS": str(max(1, forks)),
-        "ANSIBLE_GATHERING": "explicit",
-        "ANSIBLE_RETRY_FILES_ENABLED": "False",
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_FORCE_COLOR": "0",
-        "ANSIBLE_SSH_ARGS": "-o ControlMaster=auto -o ControlPersist=120s -o UserKnownHostsFile=/dev/null "
-                            "-o StrictHostKeyChecking=no -o LogLevel=ERROR",
-        "ANSIBLE_LOCALHOST_WARNING": "False",
-        "ANSIBLE_DEPRECATION_WARNINGS": "False",
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "ANSIBLE_PIPELINING": "True",
+            "ANSIBLE_HOST_KEY_CHECKING": "False",
+            "ANSIBLE_ROLES_PATH": str(REPO / "roles"),
+            "ANSIBLE_FORKS": str(max(1, forks)),
+            "ANSIBLE_GATHERING": "explicit",
+            "ANSIBLE_RETRY_FILES_ENABLED": "False",
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_FORCE_COLOR": "0",
+            "ANSIBLE_SSH_ARGS": "-o ControlMaster=auto -o ControlPersist=120s -o UserKnownHostsFile=/dev/null "
+            "-o StrictHostKeyChecking=no -o LogLevel=ERROR",
+            "ANSIBLE_LOCALHOST_WARNING": "False",
+            "ANSIBLE_DEPRECATION_WARNINGS": "False",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     return env
 
 
@@ -106,12 +112,26 @@ def ansible_playbook_exe() -> str:
     return str(venv_bin) if venv_bin.exists() else "ansible-playbook"
 
 
-def command(sel: Selection, playbook: Path, inventory_file: Path, *, check: bool = False,
-            tags: Optional[str] = None, extra_vars_files: Iterable[Path] = (),
-            extra_vars: Optional[Mapping[str, ExtraVar]] = None, verbosity: int = 0) -> list[str]:
+def command(
+    sel: Selection,
+    playbook: Path,
+    inventory_file: Path,
+    *,
+    check: bool = False,
+    tags: str | None = None,
+    extra_vars_files: Iterable[Path] = (),
+    extra_vars: Mapping[str, ExtraVar] | None = None,
+    verbosity: int = 0,
+) -> list[str]:
     """The ansible-playbook command line. Secrets only ever appear here as ``@file`` references."""
-    cmd = [ansible_playbook_exe(), "-i", str(inventory_file), str(playbook),
-           "--limit", ",".join(t.node for t in sel.targets)]
+    cmd = [
+        ansible_playbook_exe(),
+        "-i",
+        str(inventory_file),
+        str(playbook),
+        "--limit",
+        ",".join(t.node for t in sel.targets),
+    ]
     for f in extra_vars_files:
         cmd += ["-e", f"@{f}"]
     if sel.key:
@@ -127,11 +147,20 @@ def command(sel: Selection, playbook: Path, inventory_file: Path, *, check: bool
     return cmd
 
 
-def run_playbook(province: Province, playbook: Path, sel: Selection, *, check: bool = False,
-                 tags: Optional[str] = None, extra_vars_files: Iterable[Path] = (),
-                 extra_vars: Optional[Mapping[str, ExtraVar]] = None,
-                 progress: Callable[[str], None] = lambda m: None, verbosity: int = 0,
-                 workdir: Optional[Path] = None, log_name: Optional[str] = None) -> PlaybookRun:
+def run_playbook(
+    province: Province,
+    playbook: Path,
+    sel: Selection,
+    *,
+    check: bool = False,
+    tags: str | None = None,
+    extra_vars_files: Iterable[Path] = (),
+    extra_vars: Mapping[str, ExtraVar] | None = None,
+    progress: Callable[[str], None] = lambda m: None,
+    verbosity: int = 0,
+    workdir: Path | None = None,
+    log_name: str | None = None,
+) -> PlaybookRun:
     """Run ``playbook`` on the selected hosts and return the per-host recap.
 
     ``extra_vars_files`` are passed as ``-e @file`` (use it for anything secret: the file stays
@@ -154,13 +183,21 @@ def run_playbook(province: Province, playbook: Path, sel: Selection, *, check: b
     d.mkdir(parents=True, exist_ok=True)
     inv = d / "hosts.yaml"
     inv.write_text(sel.inventory_yaml, encoding="utf-8")
-    cmd = command(sel, playbook, inv, check=check, tags=tags, extra_vars_files=files, extra_vars=extra_vars,
-                  verbosity=verbosity)
+    cmd = command(
+        sel, playbook, inv, check=check, tags=tags, extra_vars_files=files, extra_vars=extra_vars, verbosity=verbosity
+    )
     t0 = time.monotonic()
     lines: list[str] = []
     ntask = 0
-    proc = subprocess.Popen(cmd, cwd=REPO, env=ansible_env(sel, len(sel.targets)), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, bufsize=1)
+    proc = subprocess.Popen(
+        cmd,
+        cwd=REPO,
+        env=ansible_env(sel, len(sel.targets)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
+    )
     assert proc.stdout is not None
     for line in proc.stdout:
         lines.append(line)
@@ -174,5 +211,6 @@ def run_playbook(province: Province, playbook: Path, sel: Selection, *, check: b
     log = "".join(lines)
     log_path = d / (log_name or f"{playbook.stem}{'-check' if check else ''}.log")
     log_path.write_text(log, encoding="utf-8")
-    return PlaybookRun(rc, round(time.monotonic() - t0, 2), check, parse_recap(lines), log, ntask,
-                       playbook.name, log_path)
+    return PlaybookRun(
+        rc, round(time.monotonic() - t0, 2), check, parse_recap(lines), log, ntask, playbook.name, log_path
+    )

@@ -9,6 +9,7 @@ from egovops.model.load import load_inventory
 def run(ctx: DeployContext) -> StepResult:
     from egovops.harden.baseline import HardenInputError, run
     from egovops.harden.targets import select
+
     p = ctx.province or load_inventory(ctx.inventory)
     sel = select(p, ctx.options.get("limit"))
     if not sel.targets:
@@ -21,6 +22,7 @@ def run(ctx: DeployContext) -> StepResult:
     summary = f"{len(res.hosts)} hosts, {res.changed} change(s) in {res.seconds:.0f}s"
     if not res.ok:
         bad = [h.host for h in res.hosts if h.failed or h.unreachable]
-        return StepResult("failed", f"{summary}; failed or unreachable: {', '.join(bad) or 'ansible rc ' + str(res.rc)}",
-                          details)
+        return StepResult(
+            "failed", f"{summary}; failed or unreachable: {', '.join(bad) or 'ansible rc ' + str(res.rc)}", details
+        )
     return StepResult("changed" if res.changed else "ok", summary, details)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import yaml
 
@@ -34,33 +34,38 @@ class Target:
 @dataclass
 class Selection:
     targets: list[Target]
-    key: Optional[str]
+    key: str | None
     note: str
     inventory_yaml: str  # the derived Ansible inventory (what `inventory render` writes)
 
 
-def select(province: Province, limit: Optional[str]) -> Selection:
+def select(province: Province, limit: str | None) -> Selection:
     text = ansible_render.render(province)["hosts.yaml"]
     data = yaml.safe_load(text)["all"]
     groupvars = data["vars"]
     hosts = data["children"]["cloud_hosts"]["hosts"]
     names = [n for n in hosts if matches(province, n, limit)]
     note = ""
-    key: Optional[str] = os.environ.get("EGOVOPS_SSH_KEY") or None
+    key: str | None = os.environ.get("EGOVOPS_SSH_KEY") or None
     if province.meta.environment == "lab":
         from egovops.lab import lab_state, secrets_dir
+
         st = lab_state(province)
         up = {h.name for h in st.hosts if h.up} if st else set()
         dropped = [n for n in names if n not in up]
         names = [n for n in names if n in up]
         if dropped:
-            note = f"lab {province.meta.name}: {len(dropped)} selected host(s) not up, left out ({', '.join(dropped[:6])}{'…' if len(dropped) > 6 else ''})"
+            shown = ", ".join(dropped[:6]) + ("…" if len(dropped) > 6 else "")
+            note = f"lab {province.meta.name}: {len(dropped)} selected host(s) not up, left out ({shown})"
         k = secrets_dir(province) / "id_ed25519"
         if key is None and k.exists():
             key = str(k)
     targets = []
     for n in names:
         hv = {**groupvars, **hosts[n]}
-        targets.append(Target(n, hv["ansible_host"], hv.get("egov_city") or "", hv.get("egov_name_zh", n),
-                              hv.get("egov_kind", ""), hv))
+        targets.append(
+            Target(
+                n, hv["ansible_host"], hv.get("egov_city") or "", hv.get("egov_name_zh", n), hv.get("egov_kind", ""), hv
+            )
+        )
     return Selection(targets, key, note, text)

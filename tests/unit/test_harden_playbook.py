@@ -60,8 +60,9 @@ def test_run_applies_reports_recap_and_is_idempotent(setup):
     p, pb, marker, secret, work = setup
     sel = selection(["h1", "h2"])
     seen: list[str] = []
-    res = run_playbook(p, pb, sel, extra_vars_files=[secret], extra_vars={"plain_value": "v1"},
-                       progress=seen.append, workdir=work)
+    res = run_playbook(
+        p, pb, sel, extra_vars_files=[secret], extra_vars={"plain_value": "v1"}, progress=seen.append, workdir=work
+    )
     assert res.ok and res.rc == 0, res.log
     assert sorted(h.host for h in res.hosts) == ["h1", "h2"]
     assert res.changed == 2 and res.tasks == 2
@@ -83,8 +84,9 @@ def test_check_mode_changes_nothing_and_logs_apart(setup):
 
 def test_failed_host_is_not_ok_and_tags_narrow(setup):
     p, pb, marker, secret, work = setup
-    res = run_playbook(p, pb, selection(["h1"]), tags="failer", extra_vars_files=[secret],
-                       extra_vars={"fail_here": True}, workdir=work)
+    res = run_playbook(
+        p, pb, selection(["h1"]), tags="failer", extra_vars_files=[secret], extra_vars={"fail_here": True}, workdir=work
+    )
     assert not res.ok and res.rc != 0
     assert [(h.host, h.failed) for h in res.hosts] == [("h1", 1)]
     assert not (marker / "h1.txt").exists()  # the marker task was not tagged failer
@@ -110,12 +112,16 @@ def test_bad_input_raises_before_running(setup, what):
 
 
 def test_recap_parser_reads_every_host():
-    lines = ["PLAY RECAP *********\n",
-             "hefei                      : ok=3    changed=1    unreachable=0    failed=0    skipped=2    rescued=0    ignored=0\n",
-             "chuzhou                    : ok=0    changed=0    unreachable=1    failed=0    skipped=0    rescued=0    ignored=0\n"]
+    lines = [
+        "PLAY RECAP *********\n",
+        "hefei                      : ok=3    changed=1    unreachable=0    failed=0    skipped=2    rescued=0    ignored=0\n",
+        "chuzhou                    : ok=0    changed=0    unreachable=1    failed=0    skipped=0    rescued=0    ignored=0\n",
+    ]
     r = parse_recap(lines)
-    assert [(h.host, h.ok, h.changed, h.unreachable, h.skipped) for h in r] == [("hefei", 3, 1, 0, 2),
-                                                                              ("chuzhou", 0, 0, 1, 0)]
+    assert [(h.host, h.ok, h.changed, h.unreachable, h.skipped) for h in r] == [
+        ("hefei", 3, 1, 0, 2),
+        ("chuzhou", 0, 0, 1, 0),
+    ]
 
 
 def test_baseline_keeps_its_log_place(anhui_province):

@@ -429,3 +429,27 @@ def replication_latency(province: Province, source: str, target: str, samples: i
             time.sleep(0.05)
         out.append(got)
     return out
+
+
+def memory(province: Province, sites: Optional[list[str]] = None) -> dict[str, dict[str, float]]:
+    """PSS in MB of each site's object store and of each filer.sync unit running there, read from
+    /proc/<MainPID>/smaps_rollup inside the host (what the tier costs; the full-lab estimate scales it)."""
+    from egovops.dr.remote import ssh
+
+    sites = _check_sites(province, sites if sites is not None else deployed_sites(province))
+    units = {s: [seaweed.UNIT] + [l.unit for l in seaweed.links(province, sites) if l.target == s] for s in sites}
+
+    def one(site: str) -> tuple[str, dict[str, float]]:
+        script = "; ".join(
+            f"p=$(systemctl show -p MainPID --value {u}.service); "
+            f"echo {u} $(awk '/^Pss:/ {{print $2}}' /proc/$p/smaps_rollup 2>/dev/null || echo -1)" for u in units[site])
+        out = ssh(province, site, script, timeout=20).stdout.split("\n")
+        got = {}
+        for line in out:
+            parts = line.split()
+            if len(parts) == 2 and parts[1].lstrip("-").isdigit() and int(parts[1]) >= 0:
+                got[parts[0]] = round(int(parts[1]) / 1024, 1)
+        return site, got
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        return dict(pool.map(one, sites))

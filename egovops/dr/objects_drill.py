@@ -15,6 +15,7 @@ Steps (each bounded in count and time; the timeline records each with its offset
    ``rpo_seconds`` = age, at the loss, of the oldest acknowledged write missing at the partner (0
    when none is missing).
 6. The city's store is restored (started again, bounded wait until S3 answers), whatever happened.
+7. One more write at the city must reach the partner again (bounded): replication resumed.
 
 ``ok`` = nothing missing or different, and RPO/RTO within the cooperation tier's targets.
 """
@@ -170,8 +171,20 @@ def city_pair_loss(province, city: str, progress: Callable[[str], None] = lambda
         tl("city store restored" if restored else f"city store NOT back after {RESTORE_TIMEOUT:.0f}s",
            restore_seconds=round(time.monotonic() - t_restore0, 3))
 
+    # ---- 7. replication from the restored city resumes (one write, bounded wait)
+    resumed = None
+    if restored:
+        probe = objects_s3.write_objects(src, city, buckets[0], 1, f"{prefix}/after-restore")
+        t_probe = time.monotonic()
+        while probe and time.monotonic() - t_probe < RESTORE_TIMEOUT:
+            if objects_s3.verify_written(dst, replica, probe).ok:
+                resumed = round(time.monotonic() - t_probe, 3)
+                break
+            time.sleep(0.25)
+        tl("replication resumed" if resumed is not None else "replication did NOT resume", resumed_seconds=resumed)
+
     ok = (not missing and not mismatched and not lost and dead and restored and rto is not None
-          and rto <= tier.rto_seconds and rpo <= tier.rpo_seconds and rep_seconds is not None)
+          and rto <= tier.rto_seconds and rpo <= tier.rpo_seconds and rep_seconds is not None and resumed is not None)
     result.update({
         "ok": ok,
         "acknowledged_writes": len(written),
@@ -186,6 +199,7 @@ def city_pair_loss(province, city: str, progress: Callable[[str], None] = lambda
         "replication_seconds": rep_seconds,
         "store_lost_confirmed": dead,
         "restored": restored,
+        "resumed_seconds": resumed,
         "digest": hashlib.sha256("".join(sorted(d for _, d in snap.values())).encode()).hexdigest()[:16],
     })
     return result

@@ -163,7 +163,8 @@ def test_store_unit_renders_ports_and_sigkill(anhui_province):
     exec_line = next(l for l in text.splitlines() if l.startswith("ExecStart="))
     for flag in ("-s3.port=8333", "-filer.port=8888", "-master.port=9333", "-volume.port=8080",
                  "-s3.port.iceberg=0", "-s3.port.lance=0", f"-ip={anhui_province.node('province').address.ipv4.ip}",
-                 "-s3.config=/etc/egov-objects/s3-identities.json"):
+                 "-s3.config=/etc/egov-objects/s3-identities.json", "-master.telemetry=false",
+                 "-master.electionTimeout=2s"):
         assert flag in exec_line
     assert "KillSignal=SIGKILL" in text and "User=egov-objects" in text
 

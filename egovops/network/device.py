@@ -268,6 +268,18 @@ def frr_effective_config(running: str, interfaces_json: str) -> str:
     return "\n".join(out) + "\n"
 
 
+def _json_of(command: str, text: str, kind: type) -> Any:
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, TypeError):
+        raise DeviceError(f"protocol state not readable: {command!r} answered "
+                          f"{_first_line(text)[:120]!r} (not JSON)") from None
+    if not isinstance(data, kind):
+        raise DeviceError(f"protocol state not readable: {command!r} answered a JSON "
+                          f"{type(data).__name__}, expected {kind.__name__}")
+    return data
+
+
 def frr_state(cmd) -> dict[str, Any]:
     """Up adjacencies of an FRR router: OSPF/OSPFv3 neighbours Full, BFD peers up, BGP Established.
 
@@ -275,23 +287,23 @@ def frr_state(cmd) -> dict[str, Any]:
     error, a truncated read) raises :class:`DeviceError` — an unread state is never "no adjacencies".
     """
     def js(command: str, kind: type = dict) -> Any:
-        text = cmd(command)
-        try:
-            data = json.loads(text)
-        except (json.JSONDecodeError, TypeError):
-            raise DeviceError(f"protocol state not readable: {command!r} answered "
-                              f"{_first_line(text)[:120]!r} (not JSON)") from None
-        if not isinstance(data, kind):
-            raise DeviceError(f"protocol state not readable: {command!r} answered a JSON "
-                              f"{type(data).__name__}, expected {kind.__name__}")
-        return data
+        return _json_of(command, cmd(command), kind)
 
     ospf, ospf6, bfd, bgp = set(), set(), set(), set()
     for nbr, entries in (js("show ip ospf neighbor json").get("neighbors") or {}).items():
         for e in entries if isinstance(entries, list) else [entries]:
             if str(e.get("state", e.get("nbrState", ""))).startswith("Full"):
                 ospf.add(f"{nbr}@{e.get('ifaceName', '').split(':')[0]}")
-    for e in js("show ipv6 ospf6 neighbor json").get("neighbors") or []:
+    # FRR 8.4 answers nothing at all (not even "{}") when no OSPFv3 instance exists: accept that only
+    # when the text command says so positively
+    ospf6_text = cmd("show ipv6 ospf6 neighbor json")
+    if ospf6_text.strip():
+        ospf6_data = _json_of("show ipv6 ospf6 neighbor json", ospf6_text, dict)
+    elif "OSPFv3 instance not found" in cmd("show ipv6 ospf6 neighbor"):
+        ospf6_data = {}
+    else:
+        raise DeviceError("protocol state not readable: 'show ipv6 ospf6 neighbor json' answered '' (not JSON)")
+    for e in ospf6_data.get("neighbors") or []:
         if e.get("state") == "Full":
             ospf6.add(f"{e.get('neighborId')}@{e.get('interfaceName')}")
     for p in js("show bfd peers json", list):

@@ -52,10 +52,16 @@ def test_full_port_names():
 
 # ---------------------------------------------------------------- FRR: non-JSON state fails closed
 GOOD_FRR = {"show ip ospf neighbor json": "{\"neighbors\": {}}", "show ipv6 ospf6 neighbor json": "{\"neighbors\": []}",
-            "show bfd peers json": "[]", "show bgp summary json": "{}"}
+            "show bfd peers json": "[]", "show bgp summary json": "{}", "show ipv6 ospf6 neighbor": "% ospf6d is not running"}
 
 
-@pytest.mark.parametrize("command", sorted(GOOD_FRR))
+def test_frr_without_an_ospfv3_instance_is_read_positively():
+    """FRR 8.4 answers nothing to the JSON command without an OSPFv3 instance; the text command must say so."""
+    ans = {**GOOD_FRR, "show ipv6 ospf6 neighbor json": "", "show ipv6 ospf6 neighbor": "% OSPFv3 instance not found"}
+    assert frr_state(ans.__getitem__)["ospf6"] == set()
+
+
+@pytest.mark.parametrize("command", sorted(c for c in GOOD_FRR if c.endswith(" json")))
 @pytest.mark.parametrize("answer", ["% ospfd is not running", "", "{\"neighbors\": ", "42"])
 def test_frr_state_not_json_is_an_error(command, answer):
     assert frr_state(GOOD_FRR.__getitem__)["ospf"] == set()      # the good answers do parse

@@ -19,8 +19,38 @@ from egovops.model.province import Province
 from egovops.monitor import settings
 from egovops.render.files import dump_yaml
 
-# alert-name patterns CityCutOff inhibits in its own city (the contract's naming convention)
-CUTOFF_INHIBITS = ".*(Unreachable|Latency|PacketLoss|PlaneDown|NeighborDown|NeighbourDown|PeerDown|SessionDown).*"
+# The inhibition table of monitors/README.md ("Inhibition the Alertmanager config must contain"):
+# (source alert names, extra source matchers, target alert names or None for "every other alert", equal)
+CUTOFF_TARGETS = ("CityBackbonePlaneDown", "ExtranetTargetUnreachableIPv4", "ExtranetTargetUnreachableIPv6",
+                  "ExtranetPacketLoss", "ExtranetHighLatency", "OspfNeighbourDown", "Ospf6NeighbourDown",
+                  "BfdPeerDown", "BgpPeerDown")
+INHIBITION: tuple[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...] | None, tuple[str, ...]], ...] = (
+    (("CityCutOff",), (), CUTOFF_TARGETS, ("city",)),
+    (("CityBackbonePlaneDown",), (), ("OspfNeighbourDown", "Ospf6NeighbourDown"), ("city", "plane")),
+    (("CityBackbonePlaneDown",), (), ("BfdPeerDown",), ("city",)),
+    (("ExtranetTargetUnreachableIPv4", "ExtranetTargetUnreachableIPv6"), (), ("InterfaceAddressMissing",),
+     ("router", "family")),
+    (("HostDown",), (), None, ("node",)),
+    (("RouterDown",), (), None, ("router",)),
+    (("CertificateExpiry",), ('severity="critical"',), ("CertificateExpiry",), ("alertname", "instance")),
+)
+
+
+def _names(names: tuple[str, ...]) -> str:
+    return f'alertname="{names[0]}"' if len(names) == 1 else f'alertname=~"{"|".join(names)}"'
+
+
+def inhibit_rules() -> list[dict[str, Any]]:
+    out = []
+    for src, extra, targets, equal in INHIBITION:
+        if targets is None:
+            tgt = [f'alertname!="{src[0]}"']
+        elif targets == src:  # same alert name: the severity tells source from target
+            tgt = [_names(targets), 'severity="warning"']
+        else:
+            tgt = [_names(targets)]
+        out.append({"source_matchers": [_names(src), *extra], "target_matchers": tgt, "equal": list(equal)})
+    return out
 
 
 def receivers(province: Province) -> list[str]:
@@ -45,14 +75,7 @@ def config(province: Province) -> dict[str, Any]:
             "group_wait": t.group_wait, "group_interval": t.group_interval, "repeat_interval": t.repeat_interval,
             "routes": routes,
         },
-        "inhibit_rules": [
-            {"source_matchers": ['alertname="CityCutOff"'],
-             "target_matchers": [f'alertname=~"{CUTOFF_INHIBITS}"'], "equal": ["city"]},
-            {"source_matchers": ['alertname="HostDown"'], "target_matchers": ['alertname!="HostDown"'],
-             "equal": ["node"]},
-            {"source_matchers": ['alertname="RouterDown"'], "target_matchers": ['alertname!="RouterDown"'],
-             "equal": ["router"]},
-        ],
+        "inhibit_rules": inhibit_rules(),
         "receivers": [
             {"name": r, "webhook_configs": [{"url": sink_url(province, r), "send_resolved": True,
                                              "max_alerts": 0}]}

@@ -4,6 +4,8 @@
   probe series to city and plane;
 * ``egov_ospf6_neighbor_full`` — frr_exporter 1.1.4 has no OSPFv3 collector (lab: vtysh JSON per
   router namespace);
+* ``egov_interface_address_present`` — the dual-stack plan's addresses per router interface (the
+  same reading as ``net verify``);
 * ``egov_drift_*`` — from the scheduled drift checks' state file (:mod:`egovops.monitor.drift`);
 * the DR collector (``egovops.dr.metrics.DrCollector``) when that module exists.
 
@@ -102,6 +104,56 @@ class Ospf6Collector:
         yield m
 
 
+class AddressCollector:
+    """egov_interface_address_present: every address the dual-stack plan puts on a lab router's
+    interfaces (lo + links to devices that are up), 1 configured / 0 missing — the same reading
+    as ``net verify`` (FRR's ``show interface json`` per router namespace)."""
+
+    def __init__(self, province: Province) -> None:
+        self.p = province
+
+    def collect(self) -> Iterable[Metric]:
+        from egovops.lab import lab_state, ns_of
+        from egovops.network.verify import address_rows, present_devices
+
+        m = GaugeMetricFamily("egov_interface_address_present", "1 when the planned interface address is configured",
+                              labels=["router", "iface", "family", "address", "city"])
+        st = lab_state(self.p)
+        if st is None:
+            raise CollectError(f"lab {self.p.meta.name} is not up: interface addresses cannot be read")
+        routers = [d.name for d in st.routers]
+        present = present_devices(self.p, routers)
+        for name in routers:
+            r = self.p.router(name)
+            if not r.is_ours:
+                continue
+            ns = ns_of(self.p, name)
+            try:
+                out = subprocess.run(["ip", "netns", "exec", ns, "vtysh", "-N", ns, "-c", "show interface json"],
+                                     capture_output=True, text=True, timeout=10)
+                rows = address_rows(self.p, name, out.stdout, present)
+            except (subprocess.TimeoutExpired, ValueError) as exc:
+                raise CollectError(f"{name}: interface addresses not readable ({type(exc).__name__})") from None
+            peers = {i["name"]: i["peer"] for i in _intent_interfaces(self.p, name)}
+            for a in rows:
+                m.add_metric([name, a["iface"], a["family"], a["address"], self._city(r, peers.get(a["iface"]))],
+                             1 if a["present"] else 0)
+        yield m
+
+    def _city(self, router, peer: str | None) -> str:
+        if router.city:
+            return router.city
+        try:
+            return (self.p.router(peer).city or "") if peer else ""
+        except KeyError:
+            return ""
+
+
+def _intent_interfaces(province: Province, name: str) -> list[dict]:
+    from egovops.network.targets import intent_of
+    return intent_of(province, name)["interfaces"]
+
+
 class DriftCollector:
     """egov_drift_* from the drift checks' state file; no file or a corrupt one fails the scrape."""
 
@@ -144,6 +196,7 @@ def registry(province: Province, state_dir: Path) -> CollectorRegistry:
     reg.register(InventoryCollector(province))
     if province.meta.environment == "lab":
         reg.register(Ospf6Collector(province))
+        reg.register(AddressCollector(province))
     reg.register(DriftCollector(province, state_dir))
     dr = dr_collector(province)
     if dr is not None:

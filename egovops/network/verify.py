@@ -7,11 +7,15 @@ and where" and ``--json`` carries the same facts:
 * **matrix** — (lab) every cloud node's service address from every other cloud node's host,
   over IPv4 and IPv6: the 17 × 16 × 2 "between all nodes" view;
 * **protocols** — per router, the OSPF/OSPFv3 neighbours, BFD sessions and BGP sessions its
-  intent implies (towards neighbours that are up), read from the router over SSH.
+  intent implies (towards neighbours that are up), read from the router over SSH; and (FRR) every
+  interface address the dual-stack plan puts on it, IPv4 and IPv6 counted separately — a link
+  down/up that silently dropped an IPv6 address is reported as ``address_ipv6`` missing.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -20,7 +24,7 @@ from typing import Any, Callable, Optional
 from egovops.model.province import Province
 from egovops.network.credentials import Credentials
 from egovops.network.device import open_session
-from egovops.network.targets import expected_adjacencies, target_of
+from egovops.network.targets import expected_adjacencies, intent_of, target_of
 from egovops.network.vantage import Vantage, reach_many
 
 
@@ -77,9 +81,47 @@ def check_matrix(province: Province, nodes: list[str], vantage_of: Callable[[str
         return list(pool.map(one, pairs))
 
 
+def expected_addresses(province: Province, name: str, present: Optional[set[str]] = None) -> list[tuple[str, str, str]]:
+    """(interface, family, address/prefix) the plan puts on router ``name``: its loopback on ``lo``
+    and both ends' addresses of every link whose far end is ``present`` (None: all links)."""
+    it = intent_of(province, name)
+    out = [("lo", "ipv4", it["loopback"]["ipv4"]), ("lo", "ipv6", it["loopback"]["ipv6"])]
+    for i in it["interfaces"]:
+        if present is None or i["peer"] in present:
+            out += [(i["name"], "ipv4", i["ipv4"]), (i["name"], "ipv6", i["ipv6"])]
+    return out
+
+
+def address_rows(province: Province, name: str, interfaces_json: str,
+                 present: Optional[set[str]] = None) -> list[dict[str, Any]]:
+    """One row per planned address with ``present`` True/False, from FRR's ``show interface json``.
+
+    Fail closed: an answer that is not a JSON object of interfaces raises ValueError (an unread
+    interface table is never "every address present")."""
+    data = json.loads(interfaces_json)
+    if not isinstance(data, dict) or not data:
+        raise ValueError(f"{name}: 'show interface json' answered no interface table")
+    have: set[tuple[str, Any]] = set()
+    for ifname, info in data.items():
+        for a in (info or {}).get("ipAddresses") or []:
+            try:
+                have.add((ifname, ipaddress.ip_interface(a["address"])))
+            except (KeyError, TypeError, ValueError):
+                continue
+    return [{"router": name, "iface": ifname, "family": fam, "address": addr,
+             "present": (ifname, ipaddress.ip_interface(addr)) in have}
+            for ifname, fam, addr in expected_addresses(province, name, present)]
+
+
+def present_devices(province: Province, routers: list[str]) -> set[str]:
+    """Routers given plus the nodes hanging off them (a lab brings a node's host with its router)."""
+    return set(routers) | {n.slug for n in province.nodes if n.router in set(routers)}
+
+
 def check_protocols(province: Province, routers: list[str], vendor: str, creds: Credentials, workers: int,
                     timeout: float = 20.0) -> list[dict]:
     present = set(routers)
+    devices = present_devices(province, routers)
 
     def one(name: str) -> dict:
         want = expected_adjacencies(province, name, present)

@@ -170,7 +170,7 @@ def prometheus_config(province: Province, noc: str, present: Optional[set[str]] 
             {"targets": [f"{c.ipv4.ip}:{settings.EGOVOPS_EXPORTER_PORT}"], "labels": {"noc": noc}}]})
         jobs.append({
             "job_name": "federate", "honor_labels": True, "metrics_path": "/federate",
-            "params": {"match[]": ['{__name__=~"[a-z0-9_]+:[a-z0-9_:]+"}', '{__name__="ALERTS"}']},
+            "params": {"match[]": ['{__name__=~".+:.+"}', '{__name__="ALERTS"}']},
             "static_configs": [
                 {"targets": [f"{c_.management.ipv4.ip}:{settings.PROMETHEUS_PORT}"], "labels": {"noc": c_.slug}}
                 for c_ in province.cities if present is None or c_.slug in present],

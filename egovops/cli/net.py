@@ -317,35 +317,40 @@ def verify_cmd(inventory, limit, vendor, workers, vault, vantage, wait, matrix, 
     if as_json:
         print_json(data)
     else:
-        s = data["summary"]
-        # the reachability matrix as a table: router x family (cells are Text: device text stays literal)
-        by: dict[str, dict[str, Text]] = {}
-        for r in rep.reachability:
-            by.setdefault(r["to"], {})[r["family"]] = Text("ok", style="green") if r["ok"] else Text("UNREACHABLE", style="red")
-        proto = {r["router"]: r for r in rep.protocols}
-        rows = []
-        for name in sel.routers:
-            pr = proto.get(name, {})
-            up = pr.get("up", {})
-            broken = "" if pr.get("ok") else ("; ".join(f"{k}: {', '.join(v)}" for k, v in pr.get("missing", {}).items())
-                                              or pr.get("error", ""))
-            rows.append((Text(name), by.get(name, {}).get("ipv4", Text("")), by.get(name, {}).get("ipv6", Text("")),
-                         Text(str(up.get("ospf", ""))), Text(str(up.get("ospf6", ""))), Text(str(up.get("bfd", ""))),
-                         Text(str(up.get("bgp", ""))), Text(str(broken))))
-        console.print(table(f"loopbacks from {v.name}; adjacencies up/expected",
-                            ["router", "IPv4", "IPv6", "OSPF", "OSPFv3", "BFD", "BGP", "broken"], rows))
-        if rep.matrix:
-            bad = [m for m in rep.matrix if not m["ok"]]
-            console.print(Text(f"node matrix: {s['matrix']['ok']}/{s['matrix']['total']} node→node checks ok "
-                               f"({len(nodes or [])} nodes, IPv4 + IPv6)"))
-            if bad:
-                console.print(table("unreachable node pairs", ["from", "to", "family", "address"],
-                                    [(m["from"], m["to"], m["family"], m["address"]) for m in bad], plain=True))
-        console.print(Text.assemble(("ok" if rep.ok else "BROKEN", "bold"),
-                                    f": reachability {s['reachability']['ok']}/{s['reachability']['total']}, protocols "
-                                    f"{s['protocols']['ok']}/{s['protocols']['total']}, matrix {s['matrix']['ok']}/"
-                                    f"{s['matrix']['total']} in {data['seconds']}s ({rep.attempts} attempt(s))"))
+        _print_verify(rep, data, sel.routers, v.name, nodes)
     raise SystemExit(OK if rep.ok else CHECK_FAILED)
+
+
+def _print_verify(rep, data: dict, routers: list[str], vantage: str, nodes) -> None:
+    """Verify tables: router and device text as literal Text cells; only our own words carry style."""
+    s = data["summary"]
+    # the reachability matrix as a table: router x family (cells are Text: device text stays literal)
+    by: dict[str, dict[str, Text]] = {}
+    for r in rep.reachability:
+        by.setdefault(r["to"], {})[r["family"]] = Text("ok", style="green") if r["ok"] else Text("UNREACHABLE", style="red")
+    proto = {r["router"]: r for r in rep.protocols}
+    rows = []
+    for name in routers:
+        pr = proto.get(name, {})
+        up = pr.get("up", {})
+        broken = "" if pr.get("ok") else ("; ".join(f"{k}: {', '.join(v)}" for k, v in pr.get("missing", {}).items())
+                                          or pr.get("error", ""))
+        rows.append((Text(name), by.get(name, {}).get("ipv4", Text("")), by.get(name, {}).get("ipv6", Text("")),
+                     Text(str(up.get("ospf", ""))), Text(str(up.get("ospf6", ""))), Text(str(up.get("bfd", ""))),
+                     Text(str(up.get("bgp", ""))), Text(str(broken))))
+    console.print(table(f"loopbacks from {vantage}; adjacencies up/expected",
+                        ["router", "IPv4", "IPv6", "OSPF", "OSPFv3", "BFD", "BGP", "broken"], rows))
+    if rep.matrix:
+        bad = [m for m in rep.matrix if not m["ok"]]
+        console.print(Text(f"node matrix: {s['matrix']['ok']}/{s['matrix']['total']} node→node checks ok "
+                           f"({len(nodes or [])} nodes, IPv4 + IPv6)"))
+        if bad:
+            console.print(table("unreachable node pairs", ["from", "to", "family", "address"],
+                                [(m["from"], m["to"], m["family"], m["address"]) for m in bad], plain=True))
+    console.print(Text.assemble(("ok" if rep.ok else "BROKEN", "bold"),
+                                f": reachability {s['reachability']['ok']}/{s['reachability']['total']}, protocols "
+                                f"{s['protocols']['ok']}/{s['protocols']['total']}, matrix {s['matrix']['ok']}/"
+                                f"{s['matrix']['total']} in {data['seconds']}s ({rep.attempts} attempt(s))"))
 
 
 # ------------------------------------------------------------------------------------------ backup/rollback

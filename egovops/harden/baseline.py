@@ -75,20 +75,37 @@ def run(
     disruptive: bool = False,
     progress: Callable[[str], None] = lambda m: None,
     verbosity: int = 0,
+    lock_wait: float = 10.0,
 ) -> HardenRun:
-    """Apply the baseline to ``sel`` (``check``: dry run with --diff, nothing changes)."""
+    """Apply the baseline to ``sel`` (``check``: dry run with --diff, nothing changes).
+
+    A real run holds the inventory's change lock (:mod:`egovops.changelock`): it never runs beside a
+    net push, a lab up/down or another harden of the same inventory; a held lock is bad input.
+    """
+    import contextlib
+
+    from egovops.changelock import ChangeLocked, change_lock
+
     if not sel.targets:
         raise HardenInputError("no hosts selected (check --limit, and that the lab is up)")
-    return run_playbook(
-        province,
-        PLAYBOOK,
-        sel,
-        check=check,
-        tags=tags,
-        extra_vars_files=(breakglass_vars(province),),
-        extra_vars={"baseline_disruptive": True} if disruptive else None,
-        progress=progress,
-        verbosity=verbosity,
-        workdir=run_dir(province),
-        log_name="harden-check.log" if check else "harden.log",
-    )
+    try:
+        lock = contextlib.nullcontext() if check else change_lock(province.meta.name, wait=lock_wait)
+        lock.__enter__()
+    except ChangeLocked as exc:
+        raise HardenInputError(str(exc)) from None
+    try:
+        return run_playbook(
+            province,
+            PLAYBOOK,
+            sel,
+            check=check,
+            tags=tags,
+            extra_vars_files=(breakglass_vars(province),),
+            extra_vars={"baseline_disruptive": True} if disruptive else None,
+            progress=progress,
+            verbosity=verbosity,
+            workdir=run_dir(province),
+            log_name="harden-check.log" if check else "harden.log",
+        )
+    finally:
+        lock.__exit__(None, None, None)

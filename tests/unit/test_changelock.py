@@ -97,3 +97,26 @@ def test_unique_dirs_for_runs_in_the_same_second(tmp_path):
     assert len(dirs) == 20
     same = {unique_dir(tmp_path, "20261130T000000Z") for _ in range(3)}
     assert len(same) == 3
+
+
+def test_harden_apply_takes_the_lock_check_mode_does_not(monkeypatch):
+    import types
+
+    from egovops.harden import baseline
+
+    ran: list[bool] = []
+    monkeypatch.setattr(baseline, "run_playbook", lambda *a, check=False, **k: ran.append(check) or "done")
+    monkeypatch.setattr(baseline, "breakglass_vars", lambda p: "/dev/null")
+    monkeypatch.setattr(baseline, "run_dir", lambda p: "/tmp")
+    prov = types.SimpleNamespace(meta=types.SimpleNamespace(name="lockinv"))
+    sel = types.SimpleNamespace(targets=["h1"])
+    p = _holder(10)
+    try:
+        with pytest.raises(baseline.HardenInputError, match=f"PID {p.pid}"):
+            baseline.run(prov, sel, lock_wait=0.3)
+        assert ran == []                                  # nothing ran while another change held the lock
+        assert baseline.run(prov, sel, check=True) == "done" and ran == [True]
+    finally:
+        p.kill()
+        p.wait()
+    assert baseline.run(prov, sel) == "done" and ran == [True, False]

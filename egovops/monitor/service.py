@@ -275,12 +275,26 @@ def require_lab_up(province: Province) -> None:
 
 
 def up(province: Province, limit: Optional[str] = None, check: bool = False, wait: float = 120.0,
-       interval: Optional[float] = None, progress: Progress = lambda m: None) -> UpResult:
-    """Deploy the hierarchy (idempotent) and wait, bounded, for every target to be up."""
+       interval: Optional[float] = None, progress: Progress = lambda m: None, lock_wait: float = 10.0) -> UpResult:
+    """Deploy the hierarchy (idempotent) and wait, bounded, for every target to be up.
+
+    Holds the inventory's change lock (it changes hosts): a push, harden or lab up/down of the same
+    inventory waits for it, and it for them (at most ``lock_wait`` s, then MonitorInputError)."""
+    from egovops.changelock import ChangeLocked, change_lock
+
+    require_lab_up(province)
+    try:
+        with change_lock(province.meta.name, command="egovops monitor up", wait=lock_wait):
+            return _up(province, limit, check, wait, interval, progress)
+    except ChangeLocked as exc:
+        raise MonitorInputError(str(exc)) from None
+
+
+def _up(province: Province, limit: Optional[str], check: bool, wait: float, interval: Optional[float],
+        progress: Progress) -> UpResult:
     from egovops.harden.playbook import run_playbook
     from egovops.harden.targets import select
 
-    require_lab_up(province)
     t0 = time.monotonic()
     out = stage_artefacts(province)
     progress(f"artefacts rendered in {out}")

@@ -1,0 +1,227 @@
+"""The NOC hierarchy on a real lab (own lab `monlab`, 198.19.48.0/20 + fd00:34:0:e6::/64, limited to
+hefei and chuzhou): every Prometheus up with every target up; a city cut off reaches that city's
+receiver and the provincial one with its runbook, and the inhibited alerts do not; one plane gives
+only the degraded warning; one IPv6 address gives only the IPv6 alert; planted router drift gives
+ConfigDrift. Every wait is bounded; each fault is undone in a finally."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from egovops.model import load_inventory
+
+pytestmark = pytest.mark.lab
+REPO = Path(__file__).resolve().parents[2]
+MONLAB = REPO / "tests" / "fixtures" / "inventories" / "monlab"
+LIMIT = "city:hefei,city:chuzhou"
+CITY = "hefei"
+
+
+def _egovops(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([str(Path(sys.executable).parent / "egovops"), *args], cwd=REPO, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def monlab():
+    from conftest import lab_skip_reason
+    reason = lab_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    from egovops.lab import lab_down, lab_state, lab_up
+    from egovops.monitor import service
+
+    p = load_inventory(MONLAB)
+    brought = lab_state(p) is None
+    lab_up(p, limit=LIMIT)
+    try:
+        push = _egovops("net", "push", "--inventory", str(MONLAB))
+        assert push.returncode == 0, push.stdout[-2000:] + push.stderr[-2000:]
+        res = service.up(p, wait=180)
+        assert res.ok, res.as_dict()
+        yield p
+    finally:
+        if brought:
+            lab_down(p)
+
+
+def _ns(p, device: str) -> str:
+    from egovops.lab import ns_of
+    return ns_of(p, device)
+
+
+def _delivered_since(p, t0: float) -> list[tuple[str, str, str, str, dict]]:
+    """(receiver, alertname, city, status, annotations) of every notification received after t0."""
+    from egovops.monitor import service
+    return [(rcv, a["labels"].get("alertname", ""), a["labels"].get("city", ""), a["status"], a["annotations"])
+            for rcv, notes in service.delivered(p).items() for n in notes if n["received_at"] > t0
+            for a in n["alerts"]]
+
+
+def _wait_for(p, t0: float, pred, timeout: float) -> float | None:
+    """Seconds from t0 until a delivered alert matches ``pred`` (bounded by ``timeout``)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for row in _delivered_since(p, t0):
+            if pred(row):
+                return time.time() - t0
+        time.sleep(1.0)
+    return None
+
+
+def _links(p, state: str, *ifaces: str) -> None:
+    for i in ifaces:
+        subprocess.run(["ip", "netns", "exec", _ns(p, f"{CITY}-rt"), "ip", "link", "set", i, state], check=True,
+                       timeout=10)
+
+
+def _settle_all_up(p) -> None:
+    from egovops.monitor import service
+    st = service.wait_all_up(p, 90)
+    assert st.ok, st.as_dict()
+
+
+def test_every_prometheus_and_target_up(monlab) -> None:
+    res = _egovops("monitor", "status", "--inventory", str(MONLAB), "--json")
+    import json
+    doc = json.loads(res.stdout)
+    assert res.returncode == 0, doc
+    assert {n["name"] for n in doc["nocs"]} == {"province", "hefei", "chuzhou"}
+    for n in doc["nocs"]:
+        assert n["prometheus_up"] and n["targets_total"] > 0 and n["targets_up"] == n["targets_total"], n
+    assert doc["alertmanager_up"] and all(doc["controller"].values())
+
+
+def test_city_cut_off_reaches_city_and_province_and_inhibits(monlab) -> None:
+    p = monlab
+    from egovops.monitor.alertmanager import CUTOFF_TARGETS
+    t0 = time.time()
+    _links(p, "down", "up-d", "up-v")
+    try:
+        seconds = {}
+        for rcv in ("noc-hefei", "noc-province"):
+            seconds[rcv] = _wait_for(p, t0, lambda r, rcv=rcv: r[0] == rcv and r[1] == "CityCutOff" and r[2] == CITY
+                                     and r[3] == "firing" and r[4].get("runbook_url", "").endswith("/runbooks/CityCutOff.md"),
+                                     timeout=90)
+        assert all(v is not None for v in seconds.values()), seconds
+        print(f"\nCityCutOff delivered {max(seconds.values()):.1f}s after the cut: {seconds}")
+        time.sleep(50)  # longer than the inhibited alerts' `for: 45s`
+        leaked = [r for r in _delivered_since(p, t0) if r[2] == CITY and r[1] in CUTOFF_TARGETS]
+        assert not leaked, leaked
+    finally:
+        t1 = time.time()
+        _links(p, "up", "up-d", "up-v")
+    took = _wait_for(p, t1, lambda r: r[1] == "CityCutOff" and r[2] == CITY and r[3] == "resolved", timeout=90)
+    assert took is not None
+    print(f"CityCutOff resolved {took:.1f}s after the links came back")
+    _settle_all_up(p)
+
+
+def test_one_plane_down_is_only_degraded(monlab) -> None:
+    p = monlab
+    t0 = time.time()
+    _links(p, "down", "up-v")
+    try:
+        took = _wait_for(p, t0, lambda r: r[0] == "noc-hefei" and r[1] == "CityBackbonePlaneDown" and r[3] == "firing",
+                         timeout=90)
+        assert took is not None
+        print(f"\nCityBackbonePlaneDown delivered {took:.1f}s after one plane went down")
+        time.sleep(20)
+        names = {r[1] for r in _delivered_since(p, t0) if r[3] == "firing" and r[2] == CITY}
+        assert "CityCutOff" not in names and not {n for n in names if "Unreachable" in n}, names
+    finally:
+        _links(p, "up", "up-v")
+    _settle_all_up(p)
+
+
+def test_one_ipv6_address_missing_fires_only_the_ipv6_alert(monlab) -> None:
+    p = monlab
+    node = p.node(CITY)
+    addr = str(node.address.ipv6)
+    ns = _ns(p, CITY)
+    t0 = time.time()
+    subprocess.run(["ip", "netns", "exec", ns, "ip", "-6", "addr", "del", addr, "dev", "ext0"], check=True, timeout=10)
+    try:
+        took = _wait_for(p, t0, lambda r: r[1] == "ExtranetTargetUnreachableIPv6" and r[3] == "firing", timeout=120)
+        assert took is not None
+        print(f"\nExtranetTargetUnreachableIPv6 delivered {took:.1f}s after the address was removed")
+        names = {r[1] for r in _delivered_since(p, t0) if r[3] == "firing"}
+        assert "ExtranetTargetUnreachableIPv4" not in names and "CityCutOff" not in names, names
+    finally:
+        subprocess.run(["ip", "netns", "exec", ns, "ip", "-6", "addr", "add", addr, "dev", "ext0", "nodad"],
+                       check=False, timeout=10)
+        subprocess.run(["ip", "netns", "exec", ns, "ip", "-6", "route", "replace", "default", "via",
+                        str(node.gateway.ipv6.ip), "dev", "ext0"], check=False, timeout=10)
+    _settle_all_up(p)
+
+
+def test_planted_router_drift_raises_config_drift(monlab) -> None:
+    p = monlab
+    ns = _ns(p, f"{CITY}-rt")
+
+    def vtysh(*lines: str) -> None:
+        args = ["ip", "netns", "exec", ns, "vtysh", "-N", ns, "-c", "configure terminal"]
+        for line in lines:
+            args += ["-c", line]
+        subprocess.run(args, check=True, timeout=20, capture_output=True)
+
+    t0 = time.time()
+    vtysh("interface up-d", "ip ospf cost 77")
+    try:
+        res = _egovops("monitor", "check", "--inventory", str(MONLAB), "--checks", "router", "--json", timeout=120)
+        assert res.returncode == 0, res.stdout + res.stderr
+        took = _wait_for(p, t0, lambda r: r[1] == "ConfigDrift" and r[3] == "firing"
+                         and f"{CITY}-rt" in r[4].get("summary", "")
+                         and r[4].get("runbook_url", "").endswith("/runbooks/ConfigDrift.md"), timeout=120)
+        assert took is not None
+        print(f"\nConfigDrift delivered {took:.1f}s after the router line changed (check run at once)")
+    finally:
+        vtysh("interface up-d", "ip ospf cost 10")
+        _egovops("monitor", "check", "--inventory", str(MONLAB), "--checks", "router", timeout=120)
+
+
+def test_monitor_up_on_a_lab_that_is_down_exits_2(scratch_inventory) -> None:
+    inv = scratch_inventory("monlabdown", "198.19.48.0/20", "fd00:34:0:e6::/64")
+    res = _egovops("monitor", "up", "--inventory", str(inv), timeout=60)
+    assert res.returncode == 2 and "is not up" in res.stderr and res.stderr.count("\n") <= 3
+
+
+def test_planted_host_sshd_drift_raises_config_drift(monlab) -> None:
+    """The baseline applied to hefei, then one of its sshd options changed by hand: the host check
+    (harden --check, what the scheduler runs) finds it and ConfigDrift names the host."""
+    p = monlab
+    res = _egovops("harden", "--inventory", str(MONLAB), "--limit", CITY, "--json", timeout=600)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    from egovops.lab.hosts import merged
+    from egovops.monitor import drift, service
+    res = _egovops("monitor", "check", "--inventory", str(MONLAB), "--checks", "host", "--json", timeout=600)
+    state = {d["device"]: d for d in drift.load(service.state_dir(p))["host"]["devices"]}
+    assert state[CITY]["ok"] and not state[CITY]["drift"], state[CITY]   # hardened: nothing to change
+
+    def host_drift_firing() -> bool:
+        return any(a.get("alertname") == "ConfigDrift" and a.get("device") == CITY for a in service.firing(p))
+
+    deadline = time.time() + 90
+    while host_drift_firing() and time.time() < deadline:   # an earlier (unhardened) alert resolves first
+        time.sleep(2)
+    assert not host_drift_firing()
+    conf = merged(p, CITY) / "etc/ssh/sshd_config.d/00-egov-idle.conf"
+    original = conf.read_text()
+    assert "ClientAliveCountMax" in original
+    t0 = time.time()
+    conf.write_text("\n".join("ClientAliveCountMax 99" if line.startswith("ClientAliveCountMax") else line
+                              for line in original.splitlines()) + "\n")
+    try:
+        res = _egovops("monitor", "check", "--inventory", str(MONLAB), "--checks", "host", "--json", timeout=600)
+        assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+        took = _wait_for(p, t0, lambda r: r[1] == "ConfigDrift" and r[3] == "firing"
+                         and f"host {CITY} " in r[4].get("summary", "") + " ", timeout=120)
+        assert took is not None, _delivered_since(p, t0)
+        print(f"\nConfigDrift (host sshd option) delivered {took:.1f}s after the change (check run at once)")
+    finally:
+        conf.write_text(original)

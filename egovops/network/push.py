@@ -8,11 +8,12 @@ never holds up the others:
    protocol state, diff against the intended config, apply only the diff. FRR applies at once;
    VRP applies to the candidate and ``commit trial`` starts the device-side confirm timer. The
    session stays open for the rest of the wave (at most one session per device of the wave).
-2. **verify, together** — the wave shares one hold window: every round reads the state of all
-   devices whose own hold (``min_hold`` after *their* change) has passed, in parallel; the OSPF/
-   OSPFv3/BFD/BGP adjacencies that were up before must be up again, and the loopbacks must answer
-   from the NOC vantage over IPv4 and IPv6. So N devices cost about one device's cycle per wave,
-   not one hold per worker slot. A lost adjacency whose far end changed in the same wave and whose
+2. **verify, together** — the wave shares one hold window: a device is read as soon as its own
+   hold (``min_hold`` after *its* change) has passed, while the rest of the wave is still being
+   staged (a second pool of ``workers``), and re-read every 0.5 s until its verdict is in; the
+   OSPF/OSPFv3/BFD/BGP adjacencies that were up before must be up again, and the loopbacks must
+   answer from the NOC vantage over IPv4 and IPv6. The holds of the whole wave overlap, so N
+   devices cost about one device's cycle per wave, not one hold per worker slot. A lost adjacency whose far end changed in the same wave and whose
    own side was not touched is the far end's to answer for. A state that cannot be read or
    parsed is an error for that device (restored, reported) — never "no adjacencies".
 3. **confirm or restore** — as soon as a device's verdict is in: verified devices are confirmed
@@ -105,6 +106,7 @@ class _Live:
     touched: set[str] = field(default_factory=set)   # top-level sections the diff touched
     verified: Optional[bool] = None
     hold_until: float = 0.0
+    next_check: float = 0.0                          # undecided devices are re-read every 0.5 s, not in a loop
     deadline: float = 0.0
     verify_started: float = 0.0
     last: dict[str, Any] = field(default_factory=dict)
@@ -187,6 +189,7 @@ class PushEngine:
         self.plans, self.creds, self.opt = plans, creds, options
         self.vantage, self.opener, self.progress = vantage, opener, progress
         self._lock = threading.Lock()
+        self._changed: set[str] = set()          # devices changed (staged) in this push so far
 
     # ------------------------------------------------------------------ phase 1: stage
     def _stage(self, lv: _Live) -> None:
@@ -220,12 +223,14 @@ class PushEngine:
         self.progress(p.target.name, "apply", f"+{r.added} -{r.removed}")
         t1 = time.monotonic()
         lv.staged_at = time.monotonic()          # from here on, a failure means: restore
+        with self._lock:
+            self._changed.add(p.target.name)     # neighbours' lost adjacencies towards it are excused
         lv.session.apply(cmds)
         lv.session.stage(self.opt.confirm_timeout)
         r.seconds["apply"] = round(time.monotonic() - t1, 3)
-        r.status = "staged"
         had_adjacencies = any(lv.before_state.get(k) for k in STATE_KINDS)
         lv.hold_until = time.monotonic() + (self.opt.min_hold if had_adjacencies and self.opt.verify else 0)
+        r.status = "staged"                      # last: the wave's scheduler picks it up from here
         # the session stays open for verify and confirm (one per device of the wave, no reconnect)
 
     def _session(self, lv: _Live) -> Session:
@@ -287,6 +292,7 @@ class PushEngine:
         else:
             lv.verified = True
         if lv.verified is None:
+            lv.next_check = time.monotonic() + 0.5
             return
         if self.opt.verify:
             self._verdict(lv)
@@ -296,18 +302,37 @@ class PushEngine:
             self._restore(lv)
         self._close(lv)
 
-    def _verify_wave(self, wave: list[_Live]) -> None:
-        changed = {lv.plan.target.name for lv in wave if lv.staged_at or lv.result.status == "failed"}
-        pending = [lv for lv in wave if lv.result.status == "staged"]
-        while pending:
-            now = time.monotonic()
-            ready = [lv for lv in pending if now >= lv.hold_until]   # a read inside the hold decides nothing
-            if ready:
-                self._pool(ready, "verify", lambda lv: self._round(lv, changed))
-            pending = [lv for lv in pending if lv.result.status == "staged"]
-            if pending:
-                wait = min([max(0.0, lv.hold_until - time.monotonic()) for lv in pending] + [0.5])
-                time.sleep(max(0.05, wait))
+    def _wave(self, wave: list[_Live]) -> None:
+        """Stage the wave and verify it together: each device is checked as soon as its own hold has
+        passed, while the rest of the wave is still being staged (two pools of ``workers``), so the
+        hold windows of the whole wave overlap — one hold per wave, not one per worker slot."""
+        stage_pool = ThreadPoolExecutor(max_workers=max(1, min(self.opt.workers, len(wave))))
+        check_pool = ThreadPoolExecutor(max_workers=max(1, min(self.opt.workers, len(wave))))
+        try:
+            staging = [stage_pool.submit(self._guard, lv, "stage", lambda lv=lv: self._stage(lv)) for lv in wave]
+            inflight: dict[int, Any] = {}
+            while True:
+                for f in staging:                     # an interrupt inside a worker surfaces here
+                    if f.done():
+                        f.result()
+                for i, f in list(inflight.items()):
+                    if f.done():
+                        f.result()
+                        del inflight[i]
+                now = time.monotonic()
+                changed = set(self._changed)
+                for i, lv in enumerate(wave):
+                    if i not in inflight and lv.result.status == "staged" and now >= max(lv.hold_until, lv.next_check):
+                        inflight[i] = check_pool.submit(self._guard, lv, "verify",
+                                                        lambda lv=lv, c=changed: self._round(lv, c))
+                busy = inflight or any(not f.done() for f in staging)
+                if not busy and not any(lv.result.status == "staged" for lv in wave):
+                    break
+                time.sleep(0.05 if inflight else 0.1)
+        finally:
+            # interrupted: devices not yet started are left alone (not staged only to be restored)
+            stage_pool.shutdown(wait=True, cancel_futures=True)
+            check_pool.shutdown(wait=True, cancel_futures=True)
 
     # ------------------------------------------------------------------ phase 3: confirm / restore
     def _confirm(self, lv: _Live) -> None:
@@ -419,8 +444,7 @@ class PushEngine:
                 if len(waves) > 1:
                     self.progress("*", "wave", f"{n + 1}/{len(waves)}{' (canary)' if is_canary else ''}: "
                                                f"{len(wave)} device(s)")
-                self._pool(wave, "stage", self._stage)
-                self._verify_wave(wave)
+                self._wave(wave)
                 failures += sum(lv.result.status in ("failed", "rolled-back") for lv in wave)
                 stopped = self._stop_reason(n, is_canary, wave, failures)
                 if stopped:

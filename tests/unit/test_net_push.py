@@ -11,7 +11,7 @@ import time
 import pytest
 
 from egovops.network import confdiff as cd
-from egovops.network.credentials import Credentials, RedactingFilter, Secret
+from egovops.network.credentials import MASK, Credentials, Secret, install_redaction
 from egovops.network.device import DeviceError, Target
 from egovops.network.push import Plan, PushEngine, PushOptions
 from test_net_diff import FrrInterpreter
@@ -217,12 +217,33 @@ def test_open_sessions_are_bounded_by_the_wave():
 
 
 def test_report_and_debug_logs_never_carry_the_password(caplog):
+    """The device libraries log what they send at DEBUG (netmiko's channel writes, paramiko's auth): the
+    redaction the push service installs (credentials.install_redaction) must mask every such record."""
     routers = [FakeRouter("r1", "hostname x\n"), FakeRouter("r2", config("r2"))]
     routers[1].die_during_apply = True
-    caplog.handler.addFilter(RedactingFilter([CANARY]))
+    fleet = Fleet(routers)
+    opener = fleet.opener
+
+    def chatty(target: Target, creds: Credentials):  # as netmiko/paramiko do with debug logging on
+        pw = creds.password.reveal()
+        logging.getLogger("netmiko").debug("write_channel: b'%s\\n'", pw)
+        logging.getLogger("paramiko.transport").debug(f"Auth with password {pw}")
+        logging.getLogger("egovops.network.device").debug("login %s/%s", creds.username, pw)
+        return opener(target, creds)
+
+    fleet.opener = chatty
+    loggers = [logging.getLogger(n) for n in ("", "netmiko", "paramiko", "paramiko.transport")]
     with caplog.at_level(logging.DEBUG):
-        rep = run(Fleet(routers), [plan("r1", config("r1")), plan("r2", config("r2", cost=99))])
+        f = install_redaction(CREDS)
+        try:
+            rep = run(fleet, [plan("r1", config("r1")), plan("r2", config("r2", cost=99))])
+        finally:
+            for lg in loggers:
+                lg.removeFilter(f)
+            for h in logging.getLogger().handlers:
+                h.removeFilter(f)
     blob = json.dumps(rep.as_dict(), default=str)
+    assert sum(MASK in r.getMessage() for r in caplog.records) >= 6  # logged (2 devices x 3) and masked
     assert CANARY not in blob and CANARY not in caplog.text
     assert "r2" in blob
 

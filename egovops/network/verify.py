@@ -126,10 +126,13 @@ def check_protocols(province: Province, routers: list[str], vendor: str, creds: 
     def one(name: str) -> dict:
         want = expected_adjacencies(province, name, present)
         row: dict[str, Any] = {"check": "protocols", "router": name}
+        addrs: list[dict[str, Any]] = []
         try:
             s = open_session(target_of(province, name, vendor, timeout), creds)
             try:
                 have = s.protocol_state()
+                if vendor == "frr":   # the interface table as FRR (zebra) sees the kernel's addresses
+                    addrs = address_rows(province, name, s._cmd("show interface json"), devices)
             finally:
                 s.close()
         except Exception as exc:
@@ -137,8 +140,13 @@ def check_protocols(province: Province, routers: list[str], vendor: str, creds: 
         if have.get("parsed") is not True:    # fail closed: state that was not read is never ok
             return {**row, "ok": False, "error": "adjacency state was not read for this router"}
         missing = {k: sorted(want[k] - set(have.get(k) or ())) for k in want}
-        missing = {k: v for k, v in missing.items() if v}
         counts = {k: f"{len(want[k] & set(have.get(k) or ()))}/{len(want[k])}" for k in want}
+        for fam in ("ipv4", "ipv6"):  # each family on its own: an IPv6-only loss is its own finding
+            rows = [a for a in addrs if a["family"] == fam]
+            if rows:
+                counts[f"address_{fam}"] = f"{sum(a['present'] for a in rows)}/{len(rows)}"
+                missing[f"address_{fam}"] = [f"{a['iface']} {a['address']}" for a in rows if not a["present"]]
+        missing = {k: v for k, v in missing.items() if v}
         return {**row, "ok": not missing, "up": counts, "missing": missing}
 
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(routers)))) as pool:

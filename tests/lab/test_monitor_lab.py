@@ -225,3 +225,35 @@ def test_planted_host_sshd_drift_raises_config_drift(monlab) -> None:
         print(f"\nConfigDrift (host sshd option) delivered {took:.1f}s after the change (check run at once)")
     finally:
         conf.write_text(original)
+
+
+def test_link_down_up_keeps_ipv6_addresses_and_verify_sees_a_missing_one(monlab) -> None:
+    """keep_addr_on_down=1 in router namespaces: a down/up keeps the IPv6 address (the kernel default
+    flushes it); a really removed address is what `net verify` reports, per family."""
+    import json
+    p = monlab
+    ns = _ns(p, f"{CITY}-rt")
+    from egovops.network.verify import address_rows, present_devices
+    from egovops.lab import lab_state
+
+    def rows():
+        out = subprocess.run(["ip", "netns", "exec", ns, "vtysh", "-N", ns, "-c", "show interface json"],
+                             capture_output=True, text=True, timeout=20, check=True).stdout
+        return address_rows(p, f"{CITY}-rt", out, present_devices(p, [d.name for d in lab_state(p).routers]))
+
+    _links(p, "down", "up-v")
+    _links(p, "up", "up-v")
+    time.sleep(1)
+    assert all(r["present"] for r in rows()), [r for r in rows() if not r["present"]]
+    v6 = next(r["address"] for r in rows() if r["iface"] == "up-v" and r["family"] == "ipv6")
+    subprocess.run(["ip", "netns", "exec", ns, "ip", "-6", "addr", "del", v6, "dev", "up-v"], check=True, timeout=10)
+    try:
+        res = _egovops("net", "verify", "--inventory", str(MONLAB), "--json", timeout=300)
+        doc = json.loads(res.stdout)
+        assert res.returncode == 1
+        row = next(r for r in doc["protocols"] if r["router"] == f"{CITY}-rt")
+        assert row["missing"] == {"address_ipv6": [f"up-v {v6}"]}, row
+    finally:
+        subprocess.run(["ip", "netns", "exec", ns, "ip", "-6", "addr", "add", v6, "dev", "up-v", "nodad"],
+                       check=False, timeout=10)
+    _settle_all_up(p)

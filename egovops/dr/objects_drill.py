@@ -174,7 +174,12 @@ def city_pair_loss(province, city: str, progress: Callable[[str], None] = lambda
     # ---- 7. replication from the restored city resumes (one write, bounded wait)
     resumed = None
     if restored:
-        probe = objects_s3.write_objects(src, city, buckets[0], 1, f"{prefix}/after-restore")
+        t_probe = time.monotonic()
+        probe: list[objects_s3.WrittenObject] = []
+        while not probe and time.monotonic() - t_probe < RESTORE_TIMEOUT:  # volumes re-register after the S3 port
+            probe = objects_s3.write_objects(src, city, buckets[0], 1, f"{prefix}/after-restore")
+            if not probe:
+                time.sleep(0.5)
         t_probe = time.monotonic()
         while probe and time.monotonic() - t_probe < RESTORE_TIMEOUT:
             if objects_s3.verify_written(dst, replica, probe).ok:

@@ -25,7 +25,7 @@ import yaml
 from egovops.model.province import Province
 
 Progress = Callable[[str], None]
-PLAYBOOK_NAME = "dr.yml"
+PLAYBOOK_NAME = "dr_postgres.yml"
 VERSION = "15"
 CLUSTER = "main"
 UNIT = f"postgresql@{VERSION}-{CLUSTER}.service"
@@ -188,7 +188,8 @@ def repo_vars(province: Province) -> Path:
     creds = _read_credentials(Path(repo["credentials_file"]))
     tls = dr_tls(province, f"{site}-s3", [str(node.address.ipv4.ip), str(node.management.ipv4.ip)])
     doc = {"dr_postgres_repo": {
-        "endpoint": str(repo["endpoint"]), "port": int(repo["port"]), "bucket": str(repo["bucket"]),
+        "endpoint": f"{site}-s3", "address": str(repo["endpoint"]), "port": int(repo["port"]),
+        "bucket": str(repo["bucket"]),
         "region": str(repo.get("region") or "us-east-1"), "uri_style": str(repo.get("uri_style") or "path"),
         "path": f"/{province.meta.name}", "ca_file": str(tls["ca"]), "tls_cert": str(tls["cert"]),
         "tls_key": str(tls["key"]), "filer": f"{repo['endpoint']}:{seaweed.spec(province).filer_port}",
@@ -269,11 +270,11 @@ def conninfo(province: Province, sites: Optional[list[str]] = None, read_write: 
     return " ".join(f"{k}='{v}'" for k, v in parts.items())
 
 
-def pgbackrest_info(province: Province, site: str, timeout: float = 60.0) -> dict[str, Any]:
+def pgbackrest_info(province: Province, site: str, timeout: float = 40.0) -> dict[str, Any]:
     """``pgbackrest info`` of the stanza as seen from ``site`` (raises DrError when unreadable)."""
     from egovops.dr.remote import RemoteError, ssh
     try:
-        r = ssh(province, site, f"runuser -u postgres -- pgbackrest --stanza={STANZA} --output=json info",
+        r = ssh(province, site, f"runuser -u postgres -- pgbackrest --stanza={STANZA} --io-timeout=10 --output=json info",
                 timeout=timeout, check=False)
     except RemoteError as exc:
         raise DrError(str(exc)) from None

@@ -86,7 +86,8 @@ def dr_postgres_vars(province: Province) -> Path:
 
 
 def dr_tls(province: Province, name: str, ips: list[str]) -> dict[str, Path]:
-    """A lab CA (once) and a server certificate for ``name`` with ``ips`` as subject alternative names.
+    """A lab CA (once) and a server certificate for ``name`` (DNS name) and ``ips`` (subject
+    alternative names; pgBackRest matches the endpoint's host name, so clients use ``name``).
 
     pgBackRest talks to S3 over TLS only and verifies the server against this CA (no
     ``verify-tls=n``). Files under ``secrets_dir/dr-tls/`` (keys 0600); re-used while the SANs match.
@@ -101,7 +102,7 @@ def dr_tls(province: Province, name: str, ips: list[str]) -> dict[str, Path]:
              "-subj", f"/CN=egovops lab {province.meta.name} DR CA"])
         os.chmod(ca_key, 0o600)
     key, crt, sans = d / f"{name}.key", d / f"{name}.crt", d / f"{name}.sans"
-    want = ",".join(f"IP:{ip}" for ip in ips)
+    want = ",".join([f"DNS:{name}"] + [f"IP:{ip}" for ip in ips])
     if not (key.exists() and crt.exists() and sans.exists() and sans.read_text() == want):
         csr = d / f"{name}.csr"
         run(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",

@@ -83,6 +83,7 @@ def one_run(p, counties: bool) -> dict:
     res = lab_up(p, counties=counties)
     up_s = time.monotonic() - t0
     st = status(p)
+    assert st is not None, "the lab is up: it has a state"
     reachable = sum(1 for d in st.devices if d.up and d.ssh_ipv4 and d.ssh_ipv6)
     time.sleep(SETTLE)
     s.stop_flag.set()

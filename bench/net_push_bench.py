@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -43,7 +44,7 @@ GOAL = 2.0
 def push(p, names, creds, vantage, workers: int, min_hold: float, bump: int):
     """One push of the toggle (``bump`` 0 = the rendered value) to ``names``; (report, wall seconds)."""
     plans = [plan_of(p, n, "frr") for n in names]
-    base = SECURITY["idle_timeout_minutes"]
+    base = int(str(SECURITY["idle_timeout_minutes"]))
     for pl in plans:
         pl.intended = pl.intended.replace(f"exec-timeout {base} 0", f"exec-timeout {base + bump} 0")
     opts = PushOptions(workers=workers, min_hold=min_hold, settle_timeout=60, confirm_timeout=600)
@@ -83,8 +84,10 @@ def main() -> int:
     fc = fleet.counts()
     print(f"  {fc} in {fleet_s:.1f}s", file=sys.stderr)
     own = {r.name: sum(r.seconds.values()) for r in fleet.results}
+    phases = {k: round(statistics.median([r.seconds.get(k, 0.0) for r in fleet.results]), 2)
+              for k in ("connect", "apply", "verify", "confirm")}
     most_neighbours = max(names, key=lambda n: len(intent_of(p, n)["interfaces"]))
-    candidates = list(dict.fromkeys(sorted(own, key=own.get, reverse=True)[:a.candidates] + [most_neighbours]))
+    candidates = list(dict.fromkeys(sorted(own, key=lambda n: own[n], reverse=True)[:a.candidates] + [most_neighbours]))
     singles: dict[str, float] = {}
     single_failed = 0
     for n in candidates:
@@ -92,11 +95,11 @@ def main() -> int:
         singles[n] = round(s, 2)
         single_failed += not rep1.ok
         print(f"  alone: {n} {s:.2f}s ({rep1.results[0].status})", file=sys.stderr)
-    slowest = max(singles, key=singles.get)
+    slowest = max(singles, key=lambda n: singles[n])
     push(p, names, creds, vantage, a.workers, a.min_hold, 0)           # leave the lab at the rendered config
     out = {"devices": len(names), "workers": a.workers, "min_hold_s": a.min_hold,
            "fleet_seconds": round(fleet_s, 2), "fleet_changed": fc["changed"],
-           "fleet_failed": fc["failed"] + fc["rolled-back"],
+           "fleet_failed": fc["failed"] + fc["rolled-back"], "fleet_phase_median_seconds": phases,
            "slowest_device": slowest, "slowest_device_seconds": singles[slowest], "single_device_seconds": singles,
            "ratio": round(fleet_s / singles[slowest], 2), "goal_ratio_le": GOAL,
            "goal_met": fleet_s <= GOAL * singles[slowest]}

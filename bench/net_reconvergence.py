@@ -92,7 +92,7 @@ def main() -> int:
     out = {"city": a.city, "router": rt.name, "cut": ifname, "vantage": prov.slug,
            "ipv4": outage(results.get(targets[0], []), cut, count),
            "ipv6": outage(results.get(targets[1], []), cut, count)}
-    worst = max((out[f].get("outage_s", 1e9) for f in ("ipv4", "ipv6")))
+    worst = max(out[f].get("outage_s", 1e9) for f in ("ipv4", "ipv6"))
     out["reconvergence_s"] = worst
     out["goal_lt_1s"] = worst < 1.0
     # wait (bounded) until the plane is back in OSPF on the router, so the lab is left as found

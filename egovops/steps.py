@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from egovops.deploy import DeployContext, StepResult
+from egovops.deploy import DeployContext, Status, StepResult
 from egovops.model.load import load_inventory
 from egovops.render import render_all, write_tree
 
@@ -19,6 +19,6 @@ def render(ctx: DeployContext) -> StepResult:
     assert ctx.province is not None, "render runs after validate"
     files = render_all(ctx.province)
     counts = write_tree(files, ctx.out)
-    status = "changed" if counts["written"] or counts["removed"] else "ok"
+    status: Status = "changed" if counts["written"] or counts["removed"] else "ok"
     return StepResult(status, f"{len(files)} files in {ctx.out} ({counts['written']} written, "
                               f"{counts['unchanged']} unchanged)", counts)

@@ -10,7 +10,7 @@ import click
 from rich.markup import escape
 
 from egovops.cli.common import inventory_option, json_option, limit_option, load_or_exit
-from egovops.cli.output import bad_input, CHECK_FAILED, OK, console, err_console, print_json, table
+from egovops.cli.output import CHECK_FAILED, OK, bad_input, console, err_console, print_json, table
 
 STYLE = {"pass": "green", "fail": "bold red", "waived": "blue", "error": "yellow"}
 
@@ -97,10 +97,10 @@ def comply(inventory: str, limit: str | None, as_json: bool, waivers_file: str |
         pushed = push_textfiles(s, sel)
         say(f"metrics written on {pushed} node(s) into their node_exporter textfile directory")
     if as_json:
-        d = s.as_dict()
-        d["reports"] = {k: str(v) for k, v in written.items()}
-        d["metrics"] = str(prom)
-        print_json(d)
+        doc = s.as_dict()
+        doc["reports"] = {k: str(v) for k, v in written.items()}
+        doc["metrics"] = str(prom)
+        print_json(doc)
     else:
         rows = []
         for n in s.nodes():

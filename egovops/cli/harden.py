@@ -6,7 +6,7 @@ import click
 from rich.markup import escape
 
 from egovops.cli.common import inventory_option, json_option, limit_option, load_or_exit
-from egovops.cli.output import bad_input, CHECK_FAILED, OK, console, err_console, print_json, table
+from egovops.cli.output import CHECK_FAILED, OK, bad_input, console, err_console, print_json, table
 
 
 @click.command("harden")

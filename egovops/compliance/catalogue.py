@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Optional
 
 import yaml
 
@@ -41,8 +40,8 @@ class Control:
     rationale: str
     checked_by: str
     disruptive: bool
-    enforced_tag: Optional[str]
-    enforced_role: Optional[str]
+    enforced_tag: str | None
+    enforced_role: str | None
     remediation: str = ""
     related: tuple[str, ...] = field(default_factory=tuple)
 
@@ -127,6 +126,6 @@ def parse(data: dict) -> Catalogue:
     return Catalogue(fams, tuple(controls))
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(path: Path = CATALOGUE_FILE) -> Catalogue:
     return parse(yaml.safe_load(Path(path).read_text(encoding="utf-8")))

@@ -7,7 +7,6 @@ when it is out of date. Regenerate with ``python -m egovops.compliance.docs``.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from egovops.compliance.catalogue import load
 from egovops.compliance.targets import REPO, role_params

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 STATUSES = ("pass", "fail", "waived", "error")
 
@@ -18,8 +18,8 @@ class Result:
     status: str               # pass | fail | waived | error
     evidence: str
     seconds: float = 0.0
-    observed_status: Optional[str] = None   # for waived rows: what the check found (fail/error)
-    waiver: Optional[dict[str, Any]] = None
+    observed_status: str | None = None   # for waived rows: what the check found (fail/error)
+    waiver: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -38,14 +38,14 @@ class Scan:
     def nodes(self) -> list[str]:
         return sorted({r.node for r in self.results})
 
-    def counts(self, node: Optional[str] = None) -> dict[str, int]:
+    def counts(self, node: str | None = None) -> dict[str, int]:
         c = {s: 0 for s in STATUSES}
         for r in self.results:
             if node is None or r.node == node:
                 c[r.status] += 1
         return c
 
-    def score(self, node: Optional[str] = None) -> float:
+    def score(self, node: str | None = None) -> float:
         """Share of assessed controls that pass: waived controls are left out of both sides."""
         c = self.counts(node)
         assessed = c["pass"] + c["fail"] + c["error"]

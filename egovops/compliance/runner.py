@@ -13,8 +13,9 @@ import logging
 import os
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from typing import Any, Callable, Optional, Sequence
+from typing import Any
 
 import testinfra
 
@@ -26,7 +27,7 @@ from egovops.compliance.targets import Target
 logging.getLogger("paramiko").setLevel(logging.CRITICAL)
 
 
-def ssh_config(key: Optional[str]) -> str:
+def ssh_config(key: str | None) -> str:
     """A private ssh_config for the scan: no host-key prompts (lab hosts are re-keyed at every lab up)."""
     fd, path = tempfile.mkstemp(prefix="egov-comply-", suffix=".sshconfig")
     with os.fdopen(fd, "w") as f:
@@ -41,7 +42,7 @@ def scan_host(t: Target, controls: Sequence[Control], params: dict[str, Any], cf
     host = testinfra.get_host(f"paramiko://root@{t.address}", ssh_config=cfg, timeout=timeout)
     ctx = Ctx(node=t.node, hostvars=t.hostvars, params=params, host=host)
     rows: list[Result] = []
-    unreachable: Optional[str] = None
+    unreachable: str | None = None
     try:
         host.run("true")
     except Exception as exc:  # noqa: BLE001 — any connection failure is the evidence
@@ -64,10 +65,10 @@ def scan_host(t: Target, controls: Sequence[Control], params: dict[str, Any], cf
     return rows
 
 
-def scan(targets: Sequence[Target], catalogue: Catalogue, params: dict[str, Any], key: Optional[str],
+def scan(targets: Sequence[Target], catalogue: Catalogue, params: dict[str, Any], key: str | None,
          inventory: str, version: str, workers: int = 20,
          progress: Callable[[str, list[Result]], None] = lambda n, r: None,
-         controls: Optional[Sequence[Control]] = None) -> Scan:
+         controls: Sequence[Control] | None = None) -> Scan:
     controls = list(controls or catalogue.controls)
     t0 = time.monotonic()
     cfg = ssh_config(key)
@@ -83,5 +84,5 @@ def scan(targets: Sequence[Target], catalogue: Catalogue, params: dict[str, Any]
         os.unlink(cfg)
     order = {c.id: i for i, c in enumerate(catalogue.controls)}
     results.sort(key=lambda r: (r.node, order[r.control]))
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     return Scan(inventory, version, now, round(time.monotonic() - t0, 2), results)

@@ -60,9 +60,9 @@ def test_pytest_testinfra_suite_has_one_test_per_control_and_host():
                         "-p", "no:cacheprovider", "--hosts=paramiko://root@198.18.0.1,paramiko://root@198.18.0.2"],
                        capture_output=True, text=True, cwd=REPO, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
-    ids = [l for l in r.stdout.splitlines() if "::test_control[" in l]
+    ids = [ln for ln in r.stdout.splitlines() if "::test_control[" in ln]
     assert len(ids) == 2 * len(load().controls)
-    assert any("198.18.0.2-L3-CES11-01" in l for l in ids)
+    assert any("198.18.0.2-L3-CES11-01" in ln for ln in ids)
 
 
 def test_harden_progress_shows_ansible_lines_literally(monkeypatch):

@@ -79,7 +79,7 @@ def test_setkv_one_active_line_per_key(tmp_path):
     assert r.stdout.count("CHANGED:") == 2 and f.read_text() == before
     r = sh(render("baseline_setkv", False, **kw))
     lines = f.read_text().splitlines()
-    assert [l for l in lines if l.startswith("PASS_MAX_DAYS")] == ["PASS_MAX_DAYS\t90"]
+    assert [line for line in lines if line.startswith("PASS_MAX_DAYS")] == ["PASS_MAX_DAYS\t90"]
     assert "HOME_MODE\t0750" in lines and "UMASK 022" in lines and "# PASS_MAX_DAYS 1" in lines
     r = sh(render("baseline_setkv", False, **kw))
     assert "CHANGED:" not in r.stdout

@@ -61,7 +61,7 @@ def test_nftables_ruleset_is_default_deny_with_inventory_services(inv):
         elif rule["from"] == "extranet":
             assert f"ip saddr @extranet_v4 {rule['proto']} dport {rule['port']} accept" in text
     # SSH only from the management network: no unrestricted port 22 rule
-    assert not any(l.strip().startswith("tcp dport 22") for l in text.splitlines())
+    assert not any(line.strip().startswith("tcp dport 22") for line in text.splitlines())
 
 
 @pytest.mark.parametrize("inv", ["anhui", "lab"])

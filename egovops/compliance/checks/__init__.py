@@ -10,9 +10,10 @@ names the function; :func:`resolve` finds it.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 from egovops.compliance.catalogue import Control
 
@@ -25,7 +26,7 @@ class Outcome:
     evidence: str
 
     @staticmethod
-    def of(ok: bool, evidence: str) -> "Outcome":
+    def of(ok: bool, evidence: str) -> Outcome:
         return Outcome("pass" if ok else "fail", evidence)
 
 
@@ -105,4 +106,4 @@ def kv(text: str | None, sep: str = "=") -> dict[str, str]:
 
 
 def active_lines(text: str | None) -> list[str]:
-    return [l.strip() for l in (text or "").splitlines() if l.strip() and not l.strip().startswith("#")]
+    return [ln.strip() for ln in (text or "").splitlines() if ln.strip() and not ln.strip().startswith("#")]

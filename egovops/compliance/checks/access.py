@@ -12,7 +12,7 @@ def system_accounts(host, ctx: Ctx) -> Outcome:
     shadow = ctx.read("/etc/shadow")
     if passwd is None or shadow is None:
         return Outcome("error", "cannot read /etc/passwd or /etc/shadow")
-    pw = {l.split(":")[0]: l.split(":")[1] for l in shadow.splitlines() if ":" in l}
+    pw = {ln.split(":")[0]: ln.split(":")[1] for ln in shadow.splitlines() if ":" in ln}
     bad, n = [], 0
     for line in passwd.splitlines():
         f = line.split(":")
@@ -30,7 +30,7 @@ def system_accounts(host, ctx: Ctx) -> Outcome:
 
 
 def unused_accounts(host, ctx: Ctx) -> Outcome:
-    names = {l.split(":")[0] for l in (ctx.read("/etc/passwd") or "").splitlines()}
+    names = {ln.split(":")[0] for ln in (ctx.read("/etc/passwd") or "").splitlines()}
     present = [u for u in ctx.p("unused_accounts") if u in names]
     return Outcome.of(not present, f"present: {', '.join(present)}" if present
                       else f"none of {', '.join(ctx.p('unused_accounts'))} present")
@@ -38,11 +38,11 @@ def unused_accounts(host, ctx: Ctx) -> Outcome:
 
 def sudo_policy(host, ctx: Ctx) -> Outcome:
     r = ctx.run("grep -HnE '^[^#]*NOPASSWD' /etc/sudoers /etc/sudoers.d/* 2>/dev/null")
-    nopasswd = [l for l in r.stdout.splitlines() if l.strip()]
+    nopasswd = [ln for ln in r.stdout.splitlines() if ln.strip()]
     d = ctx.run("cat /etc/sudoers /etc/sudoers.d/* 2>/dev/null").stdout
-    defaults = [l.strip() for l in d.splitlines() if l.strip().startswith("Defaults")]
-    use_pty = any("use_pty" in l for l in defaults)
-    logfile = any("logfile=" in l for l in defaults)
+    defaults = [ln.strip() for ln in d.splitlines() if ln.strip().startswith("Defaults")]
+    use_pty = any("use_pty" in ln for ln in defaults)
+    logfile = any("logfile=" in ln for ln in defaults)
     ok = not nopasswd and use_pty and logfile
     ev = f"NOPASSWD rules: {len(nopasswd)}{' (' + '; '.join(nopasswd[:3]) + ')' if nopasswd else ''}; use_pty={use_pty}; logfile={logfile}"
     return Outcome.of(ok, ev)

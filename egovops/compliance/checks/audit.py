@@ -46,9 +46,9 @@ def log_retention(host, ctx: Ctx) -> Outcome:
     want = ctx.p("log_retention_days")
     conf = ctx.run("cat /etc/logrotate.d/rsyslog 2>/dev/null").stdout
     lines = active_lines(conf)
-    rotate = next((int(l.split()[1]) for l in lines if l.startswith("rotate ") and l.split()[1].isdigit()), None)
-    period = next((l for l in lines if l in PERIOD_DAYS), None)
-    maxage = next((int(l.split()[1]) for l in lines if l.startswith("maxage ")), None)
+    rotate = next((int(line.split()[1]) for line in lines if line.startswith("rotate ") and line.split()[1].isdigit()), None)
+    period = next((line for line in lines if line in PERIOD_DAYS), None)
+    maxage = next((int(line.split()[1]) for line in lines if line.startswith("maxage ")), None)
     days = (rotate or 0) * PERIOD_DAYS.get(period or "", 0)
     if maxage is not None:
         days = min(days, maxage)
@@ -87,12 +87,12 @@ def log_forwarding(host, ctx: Ctx) -> Outcome:
 
 def time_sync(host, ctx: Ctx) -> Outcome:
     lines = active_lines(ctx.read("/etc/chrony/chrony.conf"))
-    servers = {l.split()[1] for l in lines if l.split()[0] in ("server", "peer") and len(l.split()) > 1}
-    pools = [l.split()[1] for l in lines if l.split()[0] == "pool" and len(l.split()) > 1]
+    servers = {line.split()[1] for line in lines if line.split()[0] in ("server", "peer") and len(line.split()) > 1}
+    pools = [line.split()[1] for line in lines if line.split()[0] == "pool" and len(line.split()) > 1]
     want = set(ctx.hostvars.get("egov_ntp_servers", []))
     active = ctx.run("systemctl is-active chrony").stdout.strip()
     src = ctx.run("chronyc -n -c sources 2>/dev/null").stdout.splitlines()
-    reach = sum(1 for l in src if l.split(",")[5:6] and l.split(",")[5] not in ("0",))
+    reach = sum(1 for line in src if line.split(",")[5:6] and line.split(",")[5] not in ("0",))
     ok = servers == want and not pools and active == "active"
     ev = (f"chrony {active}; servers {', '.join(sorted(servers)) or 'none'}"
           + (f"; pools {', '.join(pools)}" if pools else "") + f"; sources reachable {reach}/{len(src)}")

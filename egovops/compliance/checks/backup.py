@@ -14,7 +14,7 @@ def config_backup(host, ctx: Ctx) -> Outcome:
     lines = r.stdout.split("\n")
     job = "job" in lines
     now = int(lines[-2]) if lines[-1] == "" else int(lines[-1])
-    latest = next((l.split() for l in lines if l.startswith("/")), None)
+    latest = next((line.split() for line in lines if line.startswith("/")), None)
     age_h = (now - int(latest[2])) / 3600 if latest else None
     ok = job and latest is not None and int(latest[1]) > 0 and age_h is not None and age_h <= 48
     ev = (f"daily job {'present' if job else 'absent'}; latest archive "

@@ -21,11 +21,11 @@ def ssh_crypto(host, ctx: Ctx) -> Outcome:
 
 def password_hashing(host, ctx: Ctx) -> Outcome:
     method = kv(ctx.read("/etc/login.defs"), sep="\x00").get("ENCRYPT_METHOD", "unset")
-    unix = [l for l in active_lines(ctx.read("/etc/pam.d/common-password")) if "pam_unix.so" in l]
+    unix = [line for line in active_lines(ctx.read("/etc/pam.d/common-password")) if "pam_unix.so" in line]
     pam_alg = next((a for a in ("yescrypt", "sha512") if unix and a in unix[0].split()), "none")
     shadow = ctx.read("/etc/shadow") or ""
-    weak = [l.split(":")[0] for l in shadow.splitlines()
-            if l.count(":") >= 2 and (h := l.split(":")[1]) and not h.startswith(("!", "*", "$y$", "$6$", "$gy$"))]
+    weak = [line.split(":")[0] for line in shadow.splitlines()
+            if line.count(":") >= 2 and (h := line.split(":")[1]) and not h.startswith(("!", "*", "$y$", "$6$", "$gy$"))]
     ok = method.upper() in ("YESCRYPT", "SHA512") and pam_alg != "none" and not weak
     return Outcome.of(ok, f"login.defs ENCRYPT_METHOD={method}; pam_unix {pam_alg}; accounts with weak hashes: "
                           + (", ".join(weak) if weak else "none"))

@@ -10,13 +10,13 @@ def unique_accounts(host, ctx: Ctx) -> Outcome:
     shadow = ctx.read("/etc/shadow")
     if passwd is None or shadow is None:
         return Outcome("error", "cannot read /etc/passwd or /etc/shadow")
-    rows = [l.split(":") for l in passwd.splitlines() if l.count(":") >= 6]
+    rows = [ln.split(":") for ln in passwd.splitlines() if ln.count(":") >= 6]
     uids = [r[2] for r in rows]
     names = [r[0] for r in rows]
     dup_uid = sorted({u for u in uids if uids.count(u) > 1})
     dup_name = sorted({n for n in names if names.count(n) > 1})
     uid0 = [r[0] for r in rows if r[2] == "0" and r[0] != "root"]
-    empty = [l.split(":")[0] for l in shadow.splitlines() if l.count(":") >= 2 and l.split(":")[1] == ""]
+    empty = [ln.split(":")[0] for ln in shadow.splitlines() if ln.count(":") >= 2 and ln.split(":")[1] == ""]
     problems = []
     if dup_uid:
         problems.append(f"duplicate UIDs {dup_uid}")
@@ -44,10 +44,10 @@ def password_complexity(host, ctx: Ctx) -> Outcome:
     mr = have.get("maxrepeat")
     if mr is None or not mr.isdigit() or int(mr) == 0 or int(mr) > int(want["maxrepeat"]):
         problems.append(f"maxrepeat={mr if mr is not None else 'unset'} (want 1..{want['maxrepeat']})")
-    root = any(l.strip() == "enforce_for_root" for l in active_lines(conf))
+    root = any(ln.strip() == "enforce_for_root" for ln in active_lines(conf))
     if not root:
         problems.append("enforce_for_root absent")
-    in_stack = any("pam_pwquality.so" in l for l in active_lines(stack))
+    in_stack = any("pam_pwquality.so" in ln for ln in active_lines(stack))
     if not in_stack:
         problems.append("pam_pwquality not in /etc/pam.d/common-password")
     observed = " ".join(f"{k}={have.get(k, 'unset')}" for k in ("minlen", "minclass", "maxrepeat", "dictcheck"))
@@ -74,9 +74,9 @@ def login_lockout(host, ctx: Ctx) -> Outcome:
     want = ctx.p("faillock")
     deny = conf.get("deny", "")
     unlock = conf.get("unlock_time", "")
-    preauth = any("pam_faillock.so" in l and "preauth" in l for l in auth)
-    authfail = any("pam_faillock.so" in l and "authfail" in l for l in auth)
-    acct = any("pam_faillock.so" in l for l in account)
+    preauth = any("pam_faillock.so" in ln and "preauth" in ln for ln in auth)
+    authfail = any("pam_faillock.so" in ln and "authfail" in ln for ln in auth)
+    acct = any("pam_faillock.so" in ln for ln in account)
     ok = (deny.isdigit() and 0 < int(deny) <= int(want["deny"]) and unlock.isdigit()
           and (int(unlock) == 0 or int(unlock) >= int(want["unlock_time"])) and preauth and authfail and acct)
     return Outcome.of(ok, f"deny={deny or 'unset'} unlock_time={unlock or 'unset'} (want deny <= {want['deny']}, "
@@ -85,7 +85,8 @@ def login_lockout(host, ctx: Ctx) -> Outcome:
 
 
 def idle_timeout(host, ctx: Ctx) -> Outcome:
-    r = ctx.run("grep -hE '^[[:space:]]*(readonly[[:space:]]+|export[[:space:]]+)?TMOUT=' /etc/profile /etc/profile.d/*.sh /etc/bash.bashrc 2>/dev/null")
+    r = ctx.run("grep -hE '^[[:space:]]*(readonly[[:space:]]+|export[[:space:]]+)?TMOUT=' "
+                "/etc/profile /etc/profile.d/*.sh /etc/bash.bashrc 2>/dev/null")
     values = []
     for line in r.stdout.splitlines():
         v = line.split("TMOUT=", 1)[1].strip().split()[0].strip("\"'")
@@ -130,7 +131,7 @@ def ssh_authentication(host, ctx: Ctx) -> Outcome:
 def breakglass_account(host, ctx: Ctx) -> Outcome:
     user = ctx.p("breakglass_user")
     shadow = ctx.read("/etc/shadow") or ""
-    entry = next((l.split(":") for l in shadow.splitlines() if l.startswith(user + ":")), None)
+    entry = next((ln.split(":") for ln in shadow.splitlines() if ln.startswith(user + ":")), None)
     if entry is None:
         return Outcome("fail", f"account {user} absent")
     pw = entry[1]

@@ -11,7 +11,7 @@ def aide(host, ctx: Ctx) -> Outcome:
     r = ctx.run(f"command -v aide; stat -c '%n %s %Y %a' {CONF} {DB} {CRON} 2>/dev/null")
     lines = r.stdout.splitlines()
     binary = bool(lines) and lines[0].startswith("/")
-    st = {l.split()[0]: l.split()[1:] for l in lines[1:] if l.startswith("/")}
+    st = {line.split()[0]: line.split()[1:] for line in lines[1:] if line.startswith("/")}
     conf = ctx.read(CONF) or ""
     covered = [p for p in ctx.p("aide_paths") if f"\n{p} " in "\n" + conf]
     problems = []
@@ -23,6 +23,6 @@ def aide(host, ctx: Ctx) -> Outcome:
         problems.append("no daily check job")
     if len(covered) < len(ctx.p("aide_paths")):
         problems.append(f"monitors {len(covered)}/{len(ctx.p('aide_paths'))} required paths")
-    ev = (f"aide {'installed' if binary else 'absent'}; database {'%s bytes' % st[DB][0] if DB in st else 'absent'}; "
+    ev = (f"aide {'installed' if binary else 'absent'}; database {f'{st[DB][0]} bytes' if DB in st else 'absent'}; "
           f"daily job {'present' if CRON in st else 'absent'}; monitored paths {len(covered)}/{len(ctx.p('aide_paths'))}")
     return Outcome.of(not problems, ev)

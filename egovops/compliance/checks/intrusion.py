@@ -10,7 +10,7 @@ from egovops.compliance.checks import Ctx, Outcome
 def absent_packages(host, ctx: Ctx) -> Outcome:
     pkgs = ctx.p("absent_packages")
     r = ctx.run("dpkg-query -W -f='${Package} ${db:Status-Status}\\n' " + " ".join(pkgs) + " 2>/dev/null")
-    installed = [l.split()[0] for l in r.stdout.splitlines() if l.endswith(" installed")]
+    installed = [ln.split()[0] for ln in r.stdout.splitlines() if ln.endswith(" installed")]
     return Outcome.of(not installed, ("installed: " + ", ".join(installed)) if installed
                       else f"none of the {len(pkgs)} unneeded packages installed")
 
@@ -63,10 +63,10 @@ def host_firewall(host, ctx: Ctx) -> Outcome:
     for rule in ctx.hostvars.get("egov_host_firewall", []):
         frm = rule["from"]
         needle = f"{rule['proto']} dport {rule['port']} accept"
-        lines = [l.strip() for l in text.splitlines() if needle in l]
+        lines = [ln.strip() for ln in text.splitlines() if needle in ln]
         if frm in ("management", "extranet"):
             for fam in ("v4", "v6"):
-                if not any(f"@{frm}_{fam}" in l for l in lines):
+                if not any(f"@{frm}_{fam}" in ln for ln in lines):
                     missing.append(f"{rule['proto']}/{rule['port']} from {frm} {fam}")
         elif not lines:
             missing.append(f"{rule['proto']}/{rule['port']}")
@@ -90,7 +90,8 @@ def sysctl(host, ctx: Ctx) -> Outcome:
         f = line.split(maxsplit=2)
         key = f[0][len("/proc/sys/"):].replace("/", ".")
         have[key] = (f[1], f[2].strip() if len(f) > 2 else "")
-    wrong, stuck = [], []
+    wrong: list[str] = []
+    stuck: list[str] = []
     for k in keys:
         rw, v = have.get(k, ("ro", ""))
         if v != str(want[k]):

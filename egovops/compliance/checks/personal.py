@@ -9,7 +9,7 @@ def home_directories(host, ctx: Ctx) -> Outcome:
     home_mode = kv(ctx.read("/etc/login.defs"), sep="\x00").get("HOME_MODE", "unset")
     r = ctx.run("for h in /root $(awk -F: '$3 >= 1000 && $3 != 65534 {print $6}' /etc/passwd); do "
                 "[ -d \"$h\" ] && stat -c '%n %a' \"$h\"; done")
-    open_homes = [l for l in r.stdout.splitlines() if l.split() and int(l.split()[-1], 8) & 0o027]
+    open_homes = [line for line in r.stdout.splitlines() if line.split() and int(line.split()[-1], 8) & 0o027]
     want = int(str(ctx.p("home_mode")), 8)
     mode_ok = home_mode.isdigit() and not (int(home_mode, 8) & ~want)
     n = len(r.stdout.splitlines())

@@ -7,7 +7,7 @@ from egovops.compliance.checks import Ctx, Outcome, kv
 
 def core_dumps(host, ctx: Ctx) -> Outcome:
     r = ctx.run("cat /etc/security/limits.conf /etc/security/limits.d/*.conf 2>/dev/null")
-    hard0 = any(l.split()[:4] == ["*", "hard", "core", "0"] for l in r.stdout.splitlines() if not l.startswith("#"))
+    hard0 = any(line.split()[:4] == ["*", "hard", "core", "0"] for line in r.stdout.splitlines() if not line.startswith("#"))
     system = kv(ctx.read("/etc/systemd/system.conf"), sep="=").get("DefaultLimitCORE", "unset")
     dumpable = ctx.run("cat /proc/sys/fs/suid_dumpable").stdout.strip()
     ok = hard0 and system == "0" and dumpable == "0"

@@ -10,10 +10,10 @@ CRITICAL = ["openssh-server", "openssh-client", "sudo", "login", "passwd", "libp
 
 def package_integrity(host, ctx: Ctx) -> Outcome:
     r = ctx.run("dpkg --verify " + " ".join(CRITICAL) + " 2>&1")
-    lines = [l for l in r.stdout.splitlines() if l.strip()]
+    lines = [line for line in r.stdout.splitlines() if line.strip()]
     # Format: "??5?????? c /etc/…" — the " c " marks a configuration file, which is expected to change.
-    changed = [l.split()[-1] for l in lines if not (len(l.split()) >= 3 and l.split()[1] == "c")
-               and "not installed" not in l and not l.startswith("dpkg: warning")]
+    changed = [line.split()[-1] for line in lines if not (len(line.split()) >= 3 and line.split()[1] == "c")
+               and "not installed" not in line and not line.startswith("dpkg: warning")]
     if r.rc not in (0, 1) and not lines:
         return Outcome("error", f"dpkg --verify failed (rc {r.rc})")
     return Outcome.of(not changed, f"{len(CRITICAL)} packages verified against their manifests; changed files: "

@@ -50,7 +50,8 @@ def main() -> None:
         if have == want:
             continue
         if not os.access(proc_path(key), os.W_OK):  # read-only here: same answer in --check and in a real run
-            unsettable[key] = f"is {have}, wanted {want}: read-only here (a kernel-wide key, or /proc/sys mounted read-only in a container; set it on the container host)"
+            unsettable[key] = (f"is {have}, wanted {want}: read-only here (a kernel-wide key, or /proc/sys mounted "
+                               f"read-only in a container; set it on the container host)")
             continue
         if module.check_mode:
             live_changes[key] = f"{have} -> {want}"
@@ -60,7 +61,8 @@ def main() -> None:
                 f.write(want)
             live_changes[key] = f"{have} -> {want}"
         except OSError as exc:
-            unsettable[key] = f"is {have}, wanted {want}: {exc.strerror} (read-only here: a kernel-wide key, or /proc/sys mounted read-only in a container; set it on the container host)"
+            unsettable[key] = (f"is {have}, wanted {want}: {exc.strerror} (read-only here: a kernel-wide key, or "
+                               f"/proc/sys mounted read-only in a container; set it on the container host)")
     result = dict(changed=changed or bool(live_changes), live_changes=live_changes, unsettable=unsettable,
                   missing=missing)
     if module._diff:

@@ -49,7 +49,8 @@ AUTH_VARIABLES = ("snmp_v3_username", "vault_snmp_v3_auth_password", "vault_snmp
 
 
 def mib_definitions(path: Path = MODULES_FILE) -> dict[str, Any]:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    defs: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return defs
 
 
 def module(defs: dict[str, Any] | None = None) -> dict[str, Any]:

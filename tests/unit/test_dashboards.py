@@ -152,11 +152,14 @@ def test_every_query_parses(tmp_path):
     """promtool parses each query (variables filled in) as a recording rule expression."""
     promtool = shutil.which("promtool")
     assert promtool, "promtool missing (Debian `prometheus`, scripts/apt-packages.txt)"
-    rules = []
+    rules, where = [], {}
     for path in DASHBOARDS:
         for i, (title, expr) in enumerate(queries(json.loads(path.read_text(encoding="utf-8")))):
-            rules.append({"record": f"dashboard:{path.stem.replace('-', '_')}:q{i}", "expr": fill_variables(expr)})
+            record = f"dashboard:{path.stem.replace('-', '_')}:q{i}"
+            where[record] = f"{path.name}: {title}"
+            rules.append({"record": record, "expr": fill_variables(expr)})
     f = tmp_path / "dashboards.rules.yml"
     f.write_text(yaml.safe_dump({"groups": [{"name": "dashboards", "rules": rules}]}), encoding="utf-8")
     r = subprocess.run([promtool, "check", "rules", str(f)], capture_output=True, text=True, timeout=60)
-    assert r.returncode == 0, r.stdout + r.stderr
+    bad = [where[m] for m in re.findall(r'"(dashboard:[a-z_]+:q\d+)"', r.stdout + r.stderr)]
+    assert r.returncode == 0, f"{bad}: {r.stdout}{r.stderr}"

@@ -33,7 +33,7 @@ def under(oid: str, prefixes: list[str]) -> bool:
 def filled(text: str) -> str:
     """The rendered file with the vault variables the monitoring role fills (dummy values)."""
     for var in snmp.AUTH_VARIABLES:
-        text = text.replace("{{ %s }}" % var, f"test-{var}-0123456789")
+        text = text.replace("{{ " + var + " }}", f"test-{var}-0123456789")
     return text
 
 

@@ -275,8 +275,29 @@ def ensure(province: Province, sites: Optional[list[str]] = None, progress: Prog
             for site, applied in pool.map(one, sites):
                 buckets[site] = applied
                 progress(f"objects: {site}: {len(applied)} buckets versioned")
+        problems += _wait_syncs_running(province, links, progress)
     return ObjectsUpResult(not problems, sites, [l.name for l in links], buckets, round(time.monotonic() - t0, 1),
                            run.changed, problems, str(run.log_path) if run.log_path else None)
+
+
+SYNC_WAIT = 45.0
+
+
+def _wait_syncs_running(province: Province, links: list[seaweed.SyncLink], progress: Progress) -> list[str]:
+    """Bounded wait until every link's filer.sync has been running SYNC_MIN_UP seconds (a unit the role
+    just restarted, or one whose source store is still starting, may be in a restart loop)."""
+    deadline = time.monotonic() + SYNC_WAIT
+    pending = list(links)
+    while pending:
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            why = dict(zip([l.name for l in pending], pool.map(lambda l: _sync_active(province, l), pending)))
+        pending = [l for l in pending if why[l.name]]
+        if not pending or time.monotonic() > deadline:
+            break
+        time.sleep(1.0)
+    if not pending:
+        progress(f"objects: {len(links)} replication units running")
+    return [f"{l.name}: {why[l.name]}" for l in pending]
 
 
 # ---------------------------------------------------------------- status and verify
@@ -316,7 +337,7 @@ def _link_status(province: Province, link: seaweed.SyncLink, now: float) -> Obje
         cmp = objects_s3.compare(src, seaweed.own_buckets(province), dst, link.target_bucket, deep=False)
         st.objects_source = cmp.checked
         st.objects_target = len(objects_s3.listing(dst, link.target_bucket))
-    except (VerifyError, Exception) as exc:  # noqa: BLE001 — unreadable is unhealthy, with the reason
+    except Exception as exc:  # noqa: BLE001 — unreadable (VerifyError, connection, auth) is unhealthy, with the reason
         st.problem = f"cannot read: {exc}"[:300]
         return st
     if cmp.ok:

@@ -46,6 +46,7 @@ STEPS: dict[str, str] = {
     "net-verify": "egovops.network.step:verify",
     "harden": "egovops.harden.step:run",
     "monitoring": "egovops.monitor.step:run",
+    "dr": "egovops.dr.step:run",
     "stacks-preview": "egovops.stacks.step:run",
     "comply": "egovops.compliance.steps:comply",
 }

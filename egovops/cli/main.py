@@ -21,6 +21,7 @@ GROUPS = {
     "net": "egovops.cli.net:net_group",
     "lab": "egovops.cli.lab:lab_group",
     "stacks": "egovops.cli.stacks:stacks_group",
+    "dr": "egovops.cli.dr:dr_group",
     "monitor": "egovops.cli.monitor:monitor_group",
 }
 

@@ -82,12 +82,15 @@ def status_cmd(inventory: str, as_json: bool) -> None:
         print_json(st.as_dict())
     else:
         rows = [(r.store, r.tier, f"{r.source} → {r.target}", r.state, _num(r.lag_seconds), _ts(r.last_sync),
-                 _ts(r.last_verified_backup), _num(r.rpo_seconds), "yes" if r.healthy else "NO", r.problem)
+                 _ts(r.last_verified_backup), _num(r.rpo_seconds), "yes" if r.healthy else "NO")
                 for r in st.pairs]
         console.print(table(f"DR status {p.meta.name}: database primary {st.primary or 'NONE'}"
                             + (" (roles swapped: failback pending)" if st.roles_swapped else ""),
-                            ["store", "tier", "pair", "state", "lag", "last sync", "last backup", "RPO", "healthy",
-                             "problem"], rows, plain=True))
+                            ["store", "tier", "pair", "state", "lag", "last sync", "last backup", "RPO", "healthy"],
+                            rows, plain=True))
+        for r in st.pairs:
+            if r.problem:
+                console.print(f"  [red]✗[/] {escape(f'{r.store}/{r.tier} {r.source} → {r.target}: {r.problem}')}")
         bad = sum(1 for r in st.pairs if not r.healthy)
         console.print("[green]✓[/] every tier and pair healthy" if st.ok else
                       f"[bold red]✗[/] {bad} of {len(st.pairs)} not healthy")

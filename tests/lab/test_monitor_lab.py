@@ -97,6 +97,22 @@ def test_every_prometheus_and_target_up(monlab) -> None:
     assert doc["alertmanager_up"] and all(doc["controller"].values())
 
 
+def test_frr_exporter_every_collector_answers(monlab) -> None:
+    """One frr_exporter per router of ours, on its management address, every collector up (the bfd
+    collector asks vtysh: it must be pointed at the router's pathspace)."""
+    import re
+    import urllib.request
+    from egovops.lab import lab_state
+    p = monlab
+    for d in lab_state(p).routers:
+        if not p.router(d.name).is_ours:
+            continue
+        with urllib.request.urlopen(f"http://{d.mgmt_ipv4}:9342/metrics", timeout=20) as r:
+            text = r.read().decode()
+        ups = dict(re.findall(r'^frr_collector_up\{collector="(\w+)"\} (\S+)$', text, re.M))
+        assert set(ups) >= {"bfd", "bgp", "ospf"} and all(v == "1" for v in ups.values()), (d.name, ups)
+
+
 def test_city_cut_off_reaches_city_and_province_and_inhibits(monlab) -> None:
     p = monlab
     from egovops.monitor.alertmanager import CUTOFF_TARGETS

@@ -243,7 +243,8 @@ def start_frr_exporter(province: Province, name: str) -> None:
         proc = subprocess.Popen(
             # the bfd collector always asks vtysh (no socket path): point it at this pathspace too
             ["ip", "netns", "exec", ns, FRR_EXPORTER, f"--frr.socket.dir-path=/var/run/frr/{ns}",
-             "--frr.socket.timeout=5s", f"--frr.vtysh.options=-N {ns}", "--frr.vtysh.timeout=10s", f"--web.listen-address={mgmt.ipv4.ip}:{FRR_EXPORTER_PORT}",
+             "--frr.socket.timeout=5s", f"--frr.vtysh.options=-N {ns}", "--frr.vtysh.timeout=10s",
+             f"--web.listen-address={mgmt.ipv4.ip}:{FRR_EXPORTER_PORT}",
              f"--web.listen-address=[{mgmt.ipv6.ip}]:{FRR_EXPORTER_PORT}"],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
     finally:

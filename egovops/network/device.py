@@ -27,6 +27,7 @@ NETMIKO_TYPES = {"frr": "cisco_ios", "huawei_vrp": "huawei_vrpv8"}
 FRR_ERROR = re.compile(r"^%|^(Unknown command|Command incomplete|Ambiguous command|Can't |"
                        r"Must remove|There is no|Invalid |.*% Unknown)", re.M)
 VRP_ERROR = re.compile(r"^Error:|\^\s*$", re.M)
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|[\x07\x08]")
 
 
 class DeviceError(RuntimeError):
@@ -100,9 +101,67 @@ class FrrSession(NetmikoSession):
     """FRR via vtysh (netmiko ``cisco_ios``). Changes are live at once; the engine keeps the rollback point."""
 
     dialect = confdiff.FRR
+    _prompt: Optional[str] = None
+    STATE_COMMANDS = ("show ip ospf neighbor json", "show ipv6 ospf6 neighbor json", "show bfd peers json",
+                      "show bgp summary json")
+
+    def _exec_prompt(self) -> str:
+        """The full exec prompt, read once per session (netmiko's base_prompt is cut to 16 characters)."""
+        if self._prompt is None:
+            try:
+                self._prompt = self.conn.find_prompt().strip()
+            except Exception as exc:
+                raise DeviceError(f"{self.target.name}: no prompt: {type(exc).__name__}: {_first_line(exc)}") from None
+        return self._prompt
+
+    def batch(self, commands: list[str] | tuple[str, ...]) -> dict[str, str]:
+        """Several show commands in one write, answers split at the exec prompt: one round trip.
+
+        Why: under load every round trip (vtysh → daemons → sshd → controller) waits for CPU; a device's
+        cycle needs ~10 commands, so batching them is most of a push's wall time. vtysh reads typed-ahead
+        lines one by one and prints ``<prompt><command>`` before each answer, so the answers are exact.
+        """
+        prompt = self._exec_prompt()
+        try:
+            self.conn.write_channel("".join(c + "\n" for c in commands))
+            buf = ""
+            deadline = time.monotonic() + self.target.timeout
+            while True:
+                chunk = self.conn.read_channel()
+                buf += chunk
+                lines = ANSI.sub("", buf).replace("\r", "").split("\n")
+                # what the session left before our first command (a blank line, a stale prompt) is skipped
+                first = next((i for i, line in enumerate(lines)
+                              if " ".join(_unprompt(line, prompt).split()) == commands[0]), None)
+                if first is not None:
+                    lines = lines[first:]
+                    marks = [i for i, line in enumerate(lines) if i and line.startswith(prompt)]
+                    if len(marks) >= len(commands) and lines[-1].strip() == prompt:
+                        break
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"no complete answer to {len(commands)} command(s) within "
+                                       f"{self.target.timeout:g}s ({len(buf)} characters read)")
+                if not chunk:
+                    time.sleep(0.01)
+        except DeviceError:
+            raise
+        except Exception as exc:
+            raise DeviceError(f"{self.target.name}: {list(commands)!r} failed: {type(exc).__name__}: "
+                              f"{_first_line(exc)}") from None
+        starts = [0] + marks
+        answers: dict[str, str] = {}
+        for n, c in enumerate(commands):
+            seg = lines[starts[n]:starts[n + 1]]
+            echo = _unprompt(seg[0], prompt)
+            if " ".join(echo.split()) != c:
+                raise DeviceError(f"{self.target.name}: answer out of step: expected the echo of {c!r}, "
+                                  f"got {echo.strip()[:80]!r}")
+            answers[c] = "\n".join(seg[1:]).strip("\n") + "\n"
+        return answers
 
     def running_config(self) -> str:
-        return frr_effective_config(self._cmd("show running-config"), self._cmd("show interface json"))
+        a = self.batch(["show running-config", "show interface json"])
+        return frr_effective_config(a["show running-config"], a["show interface json"])
 
     def apply(self, commands: list[str]) -> str:
         """Send the whole command list in one write and read until vtysh is back at its exec prompt.
@@ -113,10 +172,8 @@ class FrrSession(NetmikoSession):
         if not commands:
             return ""
         try:
-            # the full exec prompt (netmiko's cisco base_prompt is cut to 16 characters, as IOS does)
-            prompt = self.conn.find_prompt().strip()
-            self.conn.config_mode()
-            self.conn.write_channel("\n".join(commands) + "\nend\n")
+            prompt = self._exec_prompt()
+            self.conn.write_channel("configure terminal\n" + "\n".join(commands) + "\nend\n")
             out = self.conn.read_until_pattern(pattern=r"(?:^|\n)" + re.escape(prompt) + r"\s*$",
                                                read_timeout=self.target.timeout)
         except Exception as exc:
@@ -143,7 +200,8 @@ class FrrSession(NetmikoSession):
 
     def protocol_state(self) -> dict[str, Any]:
         try:
-            return frr_state(self._cmd)
+            answers = self.batch(self.STATE_COMMANDS)
+            return frr_state(lambda c: answers[c] if c in answers else self._cmd(c))
         except DeviceError as exc:
             msg = str(exc)
             raise DeviceError(msg if msg.startswith(f"{self.target.name}:") else f"{self.target.name}: {msg}") from None
@@ -266,6 +324,10 @@ def frr_effective_config(running: str, interfaces_json: str) -> str:
             end -= 1
         out = out[:end] + ["!"] + "\n!\n".join(tail).splitlines() + out[end:]
     return "\n".join(out) + "\n"
+
+
+def _unprompt(line: str, prompt: str) -> str:
+    return line[len(prompt):] if line.startswith(prompt) else line
 
 
 def _json_of(command: str, text: str, kind: type) -> Any:

@@ -200,11 +200,49 @@ def test_protocol_state_parse_failure_is_a_device_error():
         session(fake).protocol_state()
 
 
-def test_frr_session_names_the_device_on_unreadable_state():
-    class Conn:
-        def send_command(self, command, read_timeout=None):
-            return "% Unknown command" if "bfd" in command else json.loads("{}") and "" or "{}"
+class FakeVtysh:
+    """vtysh over SSH as netmiko sees it: typed-ahead lines answered one by one after the prompt."""
 
-    s = FrrSession(Target("hefei-rt", "frr", "198.18.0.1"), Credentials("u", None, "test"), conn=Conn())
+    def __init__(self, answers: dict[str, str]) -> None:
+        self.answers, self.pending, self.writes = answers, "", 0
+
+    def find_prompt(self):
+        return "hefei-rt#"
+
+    def write_channel(self, data: str):
+        self.writes += 1
+        cmds = [c for c in data.split("\n") if c]
+        out = ""
+        for i, c in enumerate(cmds):
+            out += ("hefei-rt# " if i else "") + c + "\r\n" + self.answers[c] + "\r\n"
+        self.pending += out + "hefei-rt# "
+
+    def stale(self):
+        self.pending = "\r\nhefei-rt# \r\n" + self.pending    # what a session may leave behind
+
+    def read_channel(self):
+        chunk, self.pending = self.pending[:7], self.pending[7:]      # arrives in small pieces
+        return chunk
+
+    def send_command(self, command, read_timeout=None):
+        return self.answers[command]
+
+
+def frr(answers):
+    return FrrSession(Target("hefei-rt", "frr", "198.18.0.1"), Credentials("u", None, "test"), conn=FakeVtysh(answers))
+
+
+def test_frr_state_is_read_in_one_round_trip_and_split_exactly():
+    s = frr({**GOOD_FRR, "show bgp summary json": '{"ipv4Unicast": {"peers": {"198.18.64.0": {"state": "Established"}}}}'})
+    st = s.protocol_state()
+    assert st["bgp"] == {"198.18.64.0"} and st["ospf"] == set() and s.conn.writes == 1
+    s.conn.write_channel("")                              # nothing
+    s.conn.pending = ""
+    s.conn.stale()
+    assert s.protocol_state()["bgp"] == {"198.18.64.0"}
+
+
+def test_frr_session_names_the_device_on_unreadable_state():
+    s = frr({**GOOD_FRR, "show bfd peers json": "% Unknown command: show bfd peers json"})
     with pytest.raises(DeviceError, match="^hefei-rt: protocol state not readable"):
         s.protocol_state()

@@ -30,7 +30,7 @@ def _log(as_json: bool):
 def _ts(v) -> str:
     if v is None:
         return "—"
-    return dt.datetime.fromtimestamp(float(v), dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+    return dt.datetime.fromtimestamp(float(v), dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 def _num(v, unit: str = "s") -> str:
@@ -55,7 +55,7 @@ def up_cmd(inventory: str, as_json: bool, no_objects: bool) -> None:
             print_json({"ok": False, "error": str(exc)})
         else:
             err_console.print(f"[bold red]✗[/] {escape(str(exc))}")
-        raise SystemExit(CHECK_FAILED)
+        raise SystemExit(CHECK_FAILED) from None
     if as_json:
         print_json(res.as_dict())
     else:
@@ -151,7 +151,7 @@ def failback_cmd(inventory: str, as_json: bool) -> None:
             print_json({"ok": False, "error": str(exc)})
         else:
             err_console.print(f"[bold red]✗[/] {escape(str(exc))}")
-        raise SystemExit(CHECK_FAILED)
+        raise SystemExit(CHECK_FAILED) from None
     if as_json:
         print_json(res.as_dict())
     else:

@@ -22,8 +22,9 @@ import datetime as dt
 import secrets as pysecrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
 from egovops.dr import postgres as pg
 from egovops.dr.postgres import DrError, DrInputError
@@ -56,25 +57,25 @@ class DrillResult:
     lost_writes: int = 0
     lost_ids: list[str] = field(default_factory=list)
     unacknowledged_present: int = 0
-    rto_seconds: Optional[float] = None
-    rpo_seconds: Optional[float] = None
+    rto_seconds: float | None = None
+    rpo_seconds: float | None = None
     objects_written: int = 0
     objects_checked: int = 0
     objects_missing: int = 0
     objects_mismatched: int = 0
-    old_primary: Optional[str] = None
-    new_primary: Optional[str] = None
+    old_primary: str | None = None
+    new_primary: str | None = None
     tier: str = ""
     targets: dict[str, Any] = field(default_factory=dict)
     timeline: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
-    report: Optional[str] = None
+    report: str | None = None
     _t0: float = field(default_factory=time.monotonic, repr=False)
 
     def event(self, what: str, progress: Progress = lambda m: None) -> float:
         t = round(time.monotonic() - self._t0, 3)
-        self.timeline.append({"t": t, "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds"),
+        self.timeline.append({"t": t, "at": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
                               "event": what})
         progress(f"[{t:6.2f}s] {what}")
         return t
@@ -165,7 +166,7 @@ def _wait(cond: Callable[[], bool], seconds: float, step: float = 0.1) -> bool:
 
 
 def new_drill_id() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + pysecrets.token_hex(2)
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + pysecrets.token_hex(2)
 
 
 # ---------------------------------------------------------------- preconditions
@@ -186,7 +187,7 @@ def require_healthy_pair(province: Province) -> tuple[str, str]:
 def _object_targets(province: Province, source: str) -> list[str]:
     from egovops.dr import objects, seaweed
     up = set(objects.deployed_sites(province))
-    return [l.target for l in seaweed.links(province) if l.source == source and l.target in up]
+    return [lk.target for lk in seaweed.links(province) if lk.source == source and lk.target in up]
 
 
 def verify_written(province: Province, written: list[Any], targets: list[str]) -> dict[str, Any]:
@@ -371,6 +372,7 @@ def restore_command() -> str:
 
 def remote_restore(province: Province, progress: Progress = lambda m: None) -> DrillResult:
     import psycopg
+
     from egovops.dr.remote import ssh
     dp = pg.pair(province)
     primary, _standby = require_healthy_pair(province)

@@ -8,7 +8,7 @@ an unread replica is never reported healthy.
 
 from __future__ import annotations
 
-from typing import Callable, Iterator, Optional
+from collections.abc import Callable, Iterator
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -24,7 +24,7 @@ class IncompleteError(RuntimeError):
 
 
 class DrCollector(Collector):
-    def __init__(self, province: Province, reader: Optional[Callable[[Province], DrStatus]] = None) -> None:
+    def __init__(self, province: Province, reader: Callable[[Province], DrStatus] | None = None) -> None:
         self.province = province
         self.reader = reader
 

@@ -16,9 +16,10 @@ import json
 import os
 import shlex
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 import yaml
 
@@ -98,7 +99,7 @@ class PgProbe:
     site: str
     reachable: bool
     running: bool = False
-    in_recovery: Optional[bool] = None
+    in_recovery: bool | None = None
     data: dict[str, Any] = field(default_factory=dict)
     problem: str = ""
 
@@ -134,7 +135,7 @@ def probe(province: Province, site: str, timeout: float = 15.0) -> PgProbe:
     return PgProbe(site, True, True, bool(data["in_recovery"]), data)
 
 
-def current_roles(province: Province) -> tuple[Optional[str], Optional[str], dict[str, PgProbe]]:
+def current_roles(province: Province) -> tuple[str | None, str | None, dict[str, PgProbe]]:
     """(primary, standby, probes): the server that is not in recovery, and the other one of the pair.
 
     Two servers out of recovery (split brain) is an error, never resolved by guessing.
@@ -224,7 +225,7 @@ def _read_credentials(path: Path) -> dict[str, str]:
     return {"key": key, "key_secret": sec}
 
 
-def apply(province: Province, primary: Optional[str] = None, standby: Optional[str] = None, reclone: bool = False,
+def apply(province: Province, primary: str | None = None, standby: str | None = None, reclone: bool = False,
           progress: Progress = lambda m: None, check: bool = False):
     """Run playbooks/dr.yml's database play on the pair and the repository site with the given roles.
 
@@ -256,7 +257,7 @@ def app_password(province: Province) -> str:
     return str(pw)
 
 
-def conninfo(province: Province, sites: Optional[list[str]] = None, read_write: bool = True,
+def conninfo(province: Province, sites: list[str] | None = None, read_write: bool = True,
              connect_timeout: int = 2) -> str:
     """libpq multi-host connection string: clients follow a promotion without reconfiguration."""
     pr = pair(province)
@@ -286,6 +287,6 @@ def pgbackrest_info(province: Province, site: str, timeout: float = 40.0) -> dic
                       f"{(r.stderr or r.stdout).strip()[:200]}") from None
 
 
-def newest_backup(info: dict[str, Any]) -> Optional[dict[str, Any]]:
+def newest_backup(info: dict[str, Any]) -> dict[str, Any] | None:
     backups = info.get("backup") or []
     return max(backups, key=lambda b: b["timestamp"]["stop"]) if backups else None

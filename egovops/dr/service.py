@@ -9,10 +9,12 @@ scenario, DR not up for a drill, a city that is not up or has no partner.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
-from egovops.dr import drills, postgres as pg
+from egovops.dr import drills
+from egovops.dr import postgres as pg
 from egovops.dr.drills import SCENARIOS, DrillResult
 from egovops.dr.postgres import DrError, DrInputError
 from egovops.dr.status import DrStatus, dr_status
@@ -32,9 +34,9 @@ class UpOptions:
 class UpResult:
     ok: bool
     seconds: float
-    objects: Optional[dict[str, Any]] = None
-    database: Optional[dict[str, Any]] = None
-    status: Optional[dict[str, Any]] = None
+    objects: dict[str, Any] | None = None
+    database: dict[str, Any] | None = None
+    status: dict[str, Any] | None = None
     changed: int = 0
     problems: list[str] = field(default_factory=list)
 
@@ -45,7 +47,7 @@ class UpResult:
 @dataclass(frozen=True)
 class DrillOptions:
     scenario: str
-    city: Optional[str] = None    # city-pair-loss: the city whose store is lost
+    city: str | None = None    # city-pair-loss: the city whose store is lost
     objects: bool = True          # province-primary-loss: also write and verify objects
 
 
@@ -53,12 +55,12 @@ class DrillOptions:
 class FailbackResult:
     ok: bool
     action: str                   # none | reattached | switched-back
-    primary: Optional[str]
-    standby: Optional[str]
+    primary: str | None
+    standby: str | None
     seconds: float
     timeline: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
-    status: Optional[dict[str, Any]] = None
+    status: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -245,8 +247,8 @@ def _caught_up(province: Province, old: str, new: str) -> bool:
     from egovops.dr.remote import ssh
     ck = ssh(province, old, f"runuser -u postgres -- /usr/lib/postgresql/{pg.VERSION}/bin/pg_controldata {pg.DATA_DIR}",
              timeout=20, check=False).stdout
-    state = next((l.split(":", 1)[1].strip() for l in ck.splitlines() if l.startswith("Database cluster state")), "")
-    loc = next((l.split(":", 1)[1].strip() for l in ck.splitlines() if l.startswith("Latest checkpoint location")), "")
+    state = next((ln.split(":", 1)[1].strip() for ln in ck.splitlines() if ln.startswith("Database cluster state")), "")
+    loc = next((ln.split(":", 1)[1].strip() for ln in ck.splitlines() if ln.startswith("Latest checkpoint location")), "")
     if state != "shut down" or not loc:
         return False
     r = ssh(province, new, pg.psql_command(f"SELECT pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '{loc}') >= 0"),

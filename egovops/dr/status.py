@@ -16,8 +16,9 @@ never healthy. The metrics collector and the deploy step use this same function.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
 from egovops.dr import postgres as pg
 from egovops.model.province import Province
@@ -35,10 +36,10 @@ class PairStatus:
     state: str                         # e.g. "streaming/sync", "archiving", "filer.sync"
     healthy: bool
     readable: bool = True              # False: the state could not be read (unhealthy, fail closed)
-    lag_seconds: Optional[float] = None
-    last_sync: Optional[float] = None  # unix seconds
-    last_verified_backup: Optional[float] = None
-    rpo_seconds: Optional[int] = None
+    lag_seconds: float | None = None
+    last_sync: float | None = None  # unix seconds
+    last_verified_backup: float | None = None
+    rpo_seconds: int | None = None
     problem: str = ""
 
     def as_dict(self) -> dict[str, Any]:
@@ -50,8 +51,8 @@ class DrStatus:
     inventory: str
     checked_at: float
     pairs: list[PairStatus] = field(default_factory=list)
-    primary: Optional[str] = None      # the database's current primary (None: no primary)
-    intended_primary: Optional[str] = None
+    primary: str | None = None      # the database's current primary (None: no primary)
+    intended_primary: str | None = None
     targets: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
@@ -82,7 +83,7 @@ def _rpo(province: Province, tier: str) -> int:
     return tier_targets(province)[tier]["rpo_seconds"]
 
 
-def postgres_rows(province: Province, now: Optional[float] = None) -> tuple[list[PairStatus], Optional[str]]:
+def postgres_rows(province: Province, now: float | None = None) -> tuple[list[PairStatus], str | None]:
     """The database tier's two rows (system pair, remote repository) and the current primary."""
     now = now or time.time()
     dp = pg.pair(province)
@@ -98,7 +99,7 @@ def postgres_rows(province: Province, now: Optional[float] = None) -> tuple[list
             data_row(province, dp, primary, probes, now)], primary
 
 
-def system_row(province: Province, dp: pg.DbPair, primary: Optional[str], standby: Optional[str],
+def system_row(province: Province, dp: pg.DbPair, primary: str | None, standby: str | None,
                probes: dict[str, pg.PgProbe], now: float) -> PairStatus:
     row = PairStatus(dp.system_tier, "postgres", primary or dp.source, standby or dp.target, "no primary", False,
                      rpo_seconds=_rpo(province, dp.system_tier))
@@ -134,7 +135,7 @@ def system_row(province: Province, dp: pg.DbPair, primary: Optional[str], standb
     return row
 
 
-def data_row(province: Province, dp: pg.DbPair, primary: Optional[str], probes: dict[str, pg.PgProbe],
+def data_row(province: Province, dp: pg.DbPair, primary: str | None, probes: dict[str, pg.PgProbe],
              now: float) -> PairStatus:
     row = PairStatus(dp.data_tier, "postgres", primary or dp.source, dp.repo, "no primary", False,
                      rpo_seconds=_rpo(province, dp.data_tier))

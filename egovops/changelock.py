@@ -23,9 +23,9 @@ import re
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator, Optional
 
 from filelock import FileLock, Timeout
 
@@ -83,7 +83,7 @@ _guard = threading.Lock()
 
 
 @contextlib.contextmanager
-def change_lock(inventory_name: str, command: Optional[str] = None, wait: float = DEFAULT_WAIT) -> Iterator[dict]:
+def change_lock(inventory_name: str, command: str | None = None, wait: float = DEFAULT_WAIT) -> Iterator[dict]:
     """Hold the inventory's change lock; wait at most ``wait`` seconds, else raise :class:`ChangeLocked`.
 
     Yields the holder record written for this run.
@@ -115,7 +115,7 @@ def change_lock(inventory_name: str, command: Optional[str] = None, wait: float 
     except Timeout:
         raise ChangeLocked(inventory_name, read_holder(inventory_name), time.monotonic() - t0) from None
     holder = {"command": command or command_line(), "pid": os.getpid(),
-              "started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "inventory": inventory_name}
+              "started": datetime.now(UTC).isoformat(timespec="seconds"), "inventory": inventory_name}
     try:
         tmp = holder_path(inventory_name).with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(holder) + "\n")
@@ -135,10 +135,10 @@ def run_stamp() -> str:
     Why: rollback points and reports stamped to the second were shared by two pushes started in
     the same second (one overwrote the other's rollback point).
     """
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ") + f"-{os.getpid()}"
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ") + f"-{os.getpid()}"
 
 
-def unique_dir(parent: Path, stem: Optional[str] = None) -> Path:
+def unique_dir(parent: Path, stem: str | None = None) -> Path:
     """Create and return a new folder under ``parent`` that no other run can share (mkdir is atomic)."""
     parent.mkdir(parents=True, exist_ok=True)
     base = stem or run_stamp()

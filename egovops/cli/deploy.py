@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
 
 import click
 from rich.text import Text
@@ -59,7 +58,7 @@ def _province(inventory: str):
 @click.option("--yes", "-y", is_flag=True, help="Apply a production plan without asking.")
 @click.option("--lock-wait", type=click.FloatRange(0, 3600), default=10.0, show_default=True,
               help="Seconds to wait for another change on this inventory (then exit 2 naming it).")
-def deploy(inventory: str, limit: Optional[str], as_json: bool, skip: tuple[str, ...], out: str, counties: bool,
+def deploy(inventory: str, limit: str | None, as_json: bool, skip: tuple[str, ...], out: str, counties: bool,
            plan_only: bool, yes: bool, lock_wait: float) -> None:
     """Deploy the province onto its target: every step in order, with progress and a summary."""
     from egovops.changelock import ChangeLocked, change_lock, command_line

@@ -17,14 +17,15 @@ no folder written) for drift checks.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
-from egovops.changelock import ChangeLocked, DEFAULT_WAIT, change_lock, run_stamp, unique_dir
+from egovops.changelock import DEFAULT_WAIT, ChangeLocked, change_lock, run_stamp, unique_dir
 from egovops.model.province import Province
 from egovops.network.credentials import Credentials
-from egovops.network.push import DeviceResult, Plan, Progress, PushEngine, PushOptions, PushReport, parse_batch
+from egovops.network.push import DeviceResult, Opener, Plan, Progress, PushEngine, PushOptions, PushReport, parse_batch
 
 # safe on production, fast in the lab (each can be overridden on the command line)
 PRODUCTION_DEFAULTS = {"canary": 1, "batch": "10%", "max_fail": 1}
@@ -40,9 +41,9 @@ class NetRequest:
     """What every network command starts from."""
 
     province: Province
-    limit: Optional[str] = None
-    vendor: Optional[str] = None
-    vault: Optional[str] = None
+    limit: str | None = None
+    vendor: str | None = None
+    vault: str | None = None
     workers: int = 16
     timeout: float = 30.0
 
@@ -54,15 +55,15 @@ class PushRequest(NetRequest):
     settle_timeout: float = 60.0
     min_hold: float = 5.0
     vantage: str = "auto"                  # auto | none | netns:NAME | ssh:HOST
-    canary: Optional[int] = None           # None: the environment's default (see *_DEFAULTS)
-    batch: Optional[str] = None
-    max_fail: Optional[int] = -1           # -1: the environment's default; None: no budget
+    canary: int | None = None           # None: the environment's default (see *_DEFAULTS)
+    batch: str | None = None
+    max_fail: int | None = -1           # -1: the environment's default; None: no budget
     lock_wait: float = DEFAULT_WAIT
-    report: Optional[Path] = None          # default build/net/<inventory>/reports/<title>-<stamp>.json
-    state_dir: Optional[Path] = None       # default build/net/<inventory>
-    rollback_to: Optional[Path] = None     # restore a backup exactly (net rollback --to)
+    report: Path | None = None          # default build/net/<inventory>/reports/<title>-<stamp>.json
+    state_dir: Path | None = None       # default build/net/<inventory>
+    rollback_to: Path | None = None     # restore a backup exactly (net rollback --to)
     title: str = "push"
-    command: Optional[str] = None          # recorded as the lock holder
+    command: str | None = None          # recorded as the lock holder
 
 
 @dataclass
@@ -73,8 +74,8 @@ class PushOutcome:
     skipped: dict[str, str]
     credentials: dict[str, Any]
     settings: dict[str, Any]
-    report_path: Optional[Path] = None
-    rollback_dir: Optional[Path] = None
+    report_path: Path | None = None
+    rollback_dir: Path | None = None
     lab_notes: list[str] = field(default_factory=list)
 
     @property
@@ -92,13 +93,13 @@ class PushOutcome:
         return d
 
 
-def vendor_of(province: Province, vendor: Optional[str]) -> str:
+def vendor_of(province: Province, vendor: str | None) -> str:
     from egovops.network.targets import default_vendor
 
     return vendor or default_vendor(province)
 
 
-def credentials_of(province: Province, vault: Optional[str]) -> Credentials:
+def credentials_of(province: Province, vault: str | None) -> Credentials:
     from egovops.network import credentials
 
     try:
@@ -109,7 +110,7 @@ def credentials_of(province: Province, vault: Optional[str]) -> Credentials:
     return c
 
 
-def selection_of(province: Province, limit: Optional[str]):
+def selection_of(province: Province, limit: str | None):
     from egovops.network.targets import SelectionError, select
 
     try:
@@ -235,8 +236,8 @@ def diff(req: PushRequest, progress: Progress = lambda d, e, x: None) -> PushOut
     return push(req, progress)
 
 
-def router_diff(province: Province, name: str, vendor: Optional[str] = None, creds: Optional[Credentials] = None,
-                timeout: float = 30.0) -> DeviceResult:
+def router_diff(province: Province, name: str, vendor: str | None = None, creds: Credentials | None = None,
+                timeout: float = 30.0, opener: Opener | None = None) -> DeviceResult:
     """Read-only diff of one router's running config against its intent (for drift checks).
 
     Returns the engine's :class:`DeviceResult` with status ``unchanged`` (no drift), ``would-change``
@@ -248,7 +249,8 @@ def router_diff(province: Province, name: str, vendor: Optional[str] = None, cre
     vendor = vendor_of(province, vendor)
     creds = creds or credentials_of(province, None)
     opts = PushOptions(dry_run=True, workers=1, device_timeout=timeout)
-    return PushEngine([plan_of(province, name, vendor, timeout)], creds, opts).run().results[0]
+    kw = {"opener": opener} if opener else {}
+    return PushEngine([plan_of(province, name, vendor, timeout)], creds, opts, **kw).run().results[0]
 
 
 def verify(req: NetRequest, vantage: str = "auto", wait: float = 0.0, matrix: bool = True,

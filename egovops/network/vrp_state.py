@@ -18,8 +18,9 @@ used (:func:`egovops.network.render.vrp_ports`).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import textfsm
 
@@ -76,7 +77,7 @@ def parse(kind: str, text: str) -> list[dict[str, str]]:
         rows = fsm.ParseText(text)
     except textfsm.TextFSMError as exc:
         raise StateParseError(f"{command!r}: unexpected output ({str(exc).splitlines()[-1][:160]})") from None
-    return [dict(zip(fsm.header, r)) for r in rows]
+    return [dict(zip(fsm.header, r, strict=True)) for r in rows]
 
 
 def full_port(name: str) -> str:

@@ -3,7 +3,6 @@ commit trial / confirm / abort driven through a fake channel that answers in rec
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest

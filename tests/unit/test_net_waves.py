@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 
 import pytest
+from test_net_push import FakeRouter, Fleet, config, plan, run
 
 from egovops.network.device import DeviceError
-from egovops.network.push import PushEngine, PushOptions, parse_batch, plan_waves
-from test_net_push import CREDS, FakeRouter, Fleet, Reach, config, plan, run
+from egovops.network.push import parse_batch, plan_waves
 
 pytestmark = pytest.mark.unit
 

@@ -189,3 +189,41 @@ def test_cut_off_fires_before_the_alerts_it_inhibits():
     for a in ("OspfNeighbourDown", "Ospf6NeighbourDown", "BfdPeerDown"):
         assert fors["CityBackbonePlaneDown"] < fors[a]
     assert fors["ExtranetTargetUnreachableIPv6"] < fors["InterfaceAddressMissing"]
+
+
+def _contract_inhibition() -> list[tuple[frozenset[str], frozenset[str] | None, frozenset[str]]]:
+    """The rows of the inhibition table in monitors/README.md: (sources, targets or None = every other, equal)."""
+    text = (REPO / "monitors" / "README.md").read_text(encoding="utf-8")
+    table = text.split("**Inhibition the Alertmanager config must contain**", 1)[1].split("\n\n", 2)[1]
+    rows = []
+    for line in table.splitlines()[2:]:
+        src, tgt, equal = (c.strip() for c in line.strip("|").split("|"))
+        camel = r"\b[A-Z][a-z][A-Za-z0-9]*[a-z0-9][A-Za-z0-9]*\b"
+        targets = None if "every other" in tgt else frozenset(re.findall(camel, tgt))
+        rows.append((frozenset(re.findall(camel, src)), targets, frozenset(re.findall(r"`(\w+)`", equal))))
+    return rows
+
+
+def test_alertmanager_inhibition_is_the_contract_and_names_real_alerts():
+    """The Alertmanager config LAB renders inhibits exactly what monitors/README.md says, with alert
+    names the rules define: renaming an alert without its inhibition silently breaks the cut-off
+    acceptance (the per-target alerts would reach the city)."""
+    am = pytest.importorskip("egovops.monitor.alertmanager")
+    names = {r["alert"] for _, r in alert_rules()}
+
+    def parse(matchers: list[str]) -> tuple[str, frozenset[str]]:
+        for m in matchers:
+            hit = re.fullmatch(r'alertname(=~|!=|=)"([^"]*)"', m)
+            if hit:
+                return hit.group(1), frozenset(hit.group(2).split("|"))
+        raise AssertionError(f"no alertname matcher in {matchers}")
+
+    rendered = set()
+    for rule in am.inhibit_rules():
+        _, src = parse(rule["source_matchers"])
+        op, tgt = parse(rule["target_matchers"])
+        assert src <= names and tgt <= names, f"inhibition names unknown alerts: {sorted((src | tgt) - names)}"
+        rendered.add((src, None if op == "!=" else tgt, frozenset(rule["equal"])))
+    contract = set(_contract_inhibition())
+    assert len(contract) >= 7
+    assert contract == rendered, f"contract only: {contract - rendered}; rendered only: {rendered - contract}"

@@ -68,7 +68,9 @@ def helm_problems(chart: Path) -> list[str]:
     out = []
     for m in msgs:
         sev = int(m.get("severity", 3))
-        line = f"{rel}/{m.get('path', '')}: [{SEVERITY.get(sev, sev)}] {m.get('error', '')}"
+        where = Path(str(m.get("path", "")))
+        where = where.relative_to(REPO) if where.is_absolute() and where.is_relative_to(REPO) else rel / where
+        line = f"{where}: [{SEVERITY.get(sev, sev)}] {m.get('error', '')}"
         if sev >= FAILING:
             out.append(line)
         else:

@@ -227,3 +227,11 @@ def test_alertmanager_inhibition_is_the_contract_and_names_real_alerts():
     contract = set(_contract_inhibition())
     assert len(contract) >= 7
     assert contract == rendered, f"contract only: {contract - rendered}; rendered only: {rendered - contract}"
+
+
+def test_each_noc_loads_the_rule_files_the_contract_names():
+    """monitors/README.md "Rule files": common on all 17 NOCs, province-noc on the provincial one only
+    (a city NOC evaluating province-noc rules would raise every province-wide alert 16 more times)."""
+    rules = pytest.importorskip("egovops.monitor.rules")
+    assert [f.name for f in rules.files_for("province", RULES_DIR)] == ["common.rules.yml", "province-noc.rules.yml"]
+    assert [f.name for f in rules.files_for("hefei", RULES_DIR)] == ["common.rules.yml"]

@@ -9,32 +9,17 @@ from __future__ import annotations
 
 import importlib
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable, Literal, Optional
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from egovops.model.load import load_inventory
 from egovops.model.problems import InventoryError
-from egovops.model.province import Province
 
-Status = Literal["ok", "changed", "failed", "skipped"]
-
-
-@dataclass
-class StepResult:
-    status: Status
-    summary: str
-    details: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class DeployContext:
-    inventory: str
-    out: Path
-    province: Optional[Province] = None
-    options: dict[str, Any] = field(default_factory=dict)
-    log: Callable[[str], None] = print
-
+# the step types, re-exported for step modules that still import them from here (new ones: egovops.steptypes)
+from egovops.steptypes import DeployContext as DeployContext
+from egovops.steptypes import Status as Status
+from egovops.steptypes import StepResult as StepResult
 
 # step name -> "module:function". Later capabilities add their line here, in this order:
 # validate, render, lab-up, net-push, net-verify, harden, monitoring, dr, stacks-preview, comply.

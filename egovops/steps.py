@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from egovops.deploy import DeployContext, Status, StepResult
 from egovops.model.load import load_inventory
 from egovops.render import render_all, write_tree
+from egovops.steptypes import DeployContext, Status, StepResult
 
 
 def validate(ctx: DeployContext) -> StepResult:

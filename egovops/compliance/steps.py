@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from egovops.deploy import DeployContext, StepResult
 from egovops.model.load import load_inventory
+from egovops.steptypes import DeployContext, StepResult
 
 LAB_WAIVERS = Path(__file__).with_name("waivers") / "lab.yaml"
 

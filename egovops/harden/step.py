@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from egovops.deploy import DeployContext, StepResult
 from egovops.model.load import load_inventory
+from egovops.steptypes import DeployContext, StepResult
 
 
 def run(ctx: DeployContext) -> StepResult:

@@ -25,6 +25,7 @@ TOP = 6
 LAYERS: dict[str, int] = {
     "changelock": 0,  # the per-inventory change lock every apply step takes; imports nothing of egovops
     "model": 1,
+    "steptypes": 1,  # what deploy steps take and return; imports the model's Province only
     "render": 2,
     # apply: the estate, routers, hosts, Pulumi stacks, DR set-up (siblings: only without cycles)
     "lab": 3,

@@ -45,7 +45,9 @@ def _print_status(st) -> None:
               help="Seconds to wait for every target's first scrape.")
 @click.option("--interval", type=click.FloatRange(10, 86400), default=None,
               help="Seconds between scheduled drift/compliance checks [default: the environment's].")
-def up_cmd(inventory, limit, as_json, check, wait, interval) -> None:
+@click.option("--dr", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
+              help="Serve DR metrics (auto: production always; a lab once DR was deployed on it).")
+def up_cmd(inventory, limit, as_json, check, wait, interval, dr) -> None:
     """Deploy the hierarchy (roles/monitoring) and start the controller's exporter, sinks and checks.
 
     Exit 0 when every target of every NOC is up, 1 when not (or a host failed), 2 on bad input
@@ -55,7 +57,7 @@ def up_cmd(inventory, limit, as_json, check, wait, interval) -> None:
 
     p = load_or_exit(inventory, as_json)
     try:
-        res = up(p, limit=limit, check=check, wait=wait, interval=interval, progress=_log(as_json))
+        res = up(p, limit=limit, check=check, wait=wait, interval=interval, progress=_log(as_json), dr=dr)
     except (MonitorInputError, PlaybookInputError) as exc:
         bad_input(str(exc), as_json)
     if as_json:

@@ -191,16 +191,19 @@ class DriftCollector:
             return ""
 
 
-def registry(province: Province, state_dir: Path) -> CollectorRegistry:
+def registry(province: Province, state_dir: Path, dr: bool = True) -> CollectorRegistry:
+    """The collectors; ``dr``: serve the DR issue's series (``monitor up`` decides: see
+    :func:`egovops.monitor.service.dr_wanted`). Once on, a DR collector that cannot read every
+    pair fails the scrape."""
     reg = CollectorRegistry(auto_describe=False)
     reg.register(InventoryCollector(province))
     if province.meta.environment == "lab":
         reg.register(Ospf6Collector(province))
         reg.register(AddressCollector(province))
     reg.register(DriftCollector(province, state_dir))
-    dr = dr_collector(province)
-    if dr is not None:
-        reg.register(dr)
+    collector = dr_collector(province) if dr else None
+    if collector is not None:
+        reg.register(collector)
     return reg
 
 
@@ -216,8 +219,8 @@ def dr_collector(province: Province):
     return DrCollector(province)
 
 
-def serve(province: Province, state_dir: Path, host: str, port: int) -> None:
-    reg = registry(province, state_dir)
+def serve(province: Province, state_dir: Path, host: str, port: int, dr: bool = True) -> None:
+    reg = registry(province, state_dir, dr)
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server API)
@@ -251,9 +254,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--inventory", required=True)
     ap.add_argument("--state", required=True, help="folder holding drift.json")
     ap.add_argument("--listen", required=True, help="ADDRESS:PORT")
+    ap.add_argument("--dr", action="store_true", help="also serve the DR series (egovops.dr.metrics)")
     a = ap.parse_args(argv)
     host, _, port = a.listen.rpartition(":")
-    serve(load_inventory(a.inventory), Path(a.state), host.strip("[]"), int(port))
+    serve(load_inventory(a.inventory), Path(a.state), host.strip("[]"), int(port), a.dr)
 
 
 if __name__ == "__main__":

@@ -65,11 +65,21 @@ def process_pid(province: Province, name: str) -> Optional[int]:
 
 
 def _start(province: Province, name: str, args: list[str]) -> int:
+    """Start ``egovops.monitor.<name>`` unless it already runs with these arguments (a running one
+    with other arguments — an upgrade, DR switched on — is stopped and started again)."""
+    d = state_dir(province)
+    argfile = d / f"{name}.args"
     pid = process_pid(province, name)
     if pid:
-        return pid
-    d = state_dir(province)
+        try:
+            same = json.loads(argfile.read_text()) == args
+        except (OSError, ValueError):
+            same = False
+        if same:
+            return pid
+        procs.stop([pid], grace=5.0)
     d.mkdir(parents=True, exist_ok=True)
+    argfile.write_text(json.dumps(args) + "\n")
     with open(d / f"{name}.log", "ab") as log:
         p = subprocess.Popen([sys.executable, "-m", f"egovops.monitor.{name}", *args], cwd=REPO,
                              stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
@@ -90,7 +100,33 @@ def _wait_http(url: str, timeout: float) -> bool:
     return False
 
 
-def start_controller(province: Province, interval: Optional[float] = None) -> dict[str, int]:
+def dr_wanted(province: Province, mode: str = "auto") -> tuple[bool, str]:
+    """Serve DR metrics? ``on``/``off`` as asked. ``auto``: production always (DR is part of the
+    estate); a lab when DR was deployed on it — a DR playbook (``build/playbooks/<lab>/dr*/``) ran
+    since this lab came up — so a lab without DR gets no DR series instead of an exporter failing
+    every scrape. Once on, a pair the DR collector cannot read fails the scrape (fail closed)."""
+    if mode in ("on", "off"):
+        return mode == "on", f"--dr {mode}"
+    try:
+        import egovops.dr.metrics  # noqa: F401
+    except ModuleNotFoundError:
+        return False, "egovops.dr.metrics is not part of this checkout"
+    if province.meta.environment != "lab":
+        return True, "production: DR series always served"
+    from egovops.harden.playbook import work_dir
+    from egovops.lab.lifecycle import state_file
+    try:
+        started = float(json.loads(state_file(province).read_text())["started"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return False, "lab state unreadable: DR deployment unknown"
+    base = work_dir(province, Path("dr.yml")).parent
+    runs = [f for f in base.glob("dr*/*.log") if f.stat().st_mtime >= started] if base.is_dir() else []
+    if runs:
+        return True, f"DR deployed on this lab ({', '.join(sorted(f.parent.name for f in runs))} ran since lab up)"
+    return False, "DR not deployed on this lab (no DR playbook ran since lab up; `egovops dr up`, then monitor up)"
+
+
+def start_controller(province: Province, interval: Optional[float] = None, dr: bool = False) -> dict[str, int]:
     """Exporter, sinks (lab) and the check scheduler on the controller; idempotent."""
     t = settings.timings(province)
     c = str(province.noc.controller.ipv4.ip)
@@ -102,7 +138,8 @@ def start_controller(province: Province, interval: Optional[float] = None) -> di
         # the exporter serves drift only once a check completed: run the (quick) router check now
         drift.save(d, drift.check_routers(province))
     out["exporter"] = _start(province, "exporter", ["--inventory", province.source, "--state", str(d),
-                                                    "--listen", f"{c}:{settings.EGOVOPS_EXPORTER_PORT}"])
+                                                    "--listen", f"{c}:{settings.EGOVOPS_EXPORTER_PORT}"]
+                             + (["--dr"] if dr else []))
     out["scheduler"] = _start(province, "scheduler", ["--inventory", province.source, "--state", str(d),
                                                       "--interval", str(interval or t.check_interval_s),
                                                       "--max-seconds", str(12 * 3600)])
@@ -257,6 +294,7 @@ class UpResult:
     controller: dict[str, int]
     status: StatusResult
     log: str = ""
+    dr_metrics: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         d = {k: v for k, v in asdict(self).items() if k != "status"}
@@ -275,7 +313,8 @@ def require_lab_up(province: Province) -> None:
 
 
 def up(province: Province, limit: Optional[str] = None, check: bool = False, wait: float = 120.0,
-       interval: Optional[float] = None, progress: Progress = lambda m: None, lock_wait: float = 10.0) -> UpResult:
+       interval: Optional[float] = None, progress: Progress = lambda m: None, lock_wait: float = 10.0,
+       dr: str = "auto") -> UpResult:
     """Deploy the hierarchy (idempotent) and wait, bounded, for every target to be up.
 
     Holds the inventory's change lock (it changes hosts): a push, harden or lab up/down of the same
@@ -285,13 +324,13 @@ def up(province: Province, limit: Optional[str] = None, check: bool = False, wai
     require_lab_up(province)
     try:
         with change_lock(province.meta.name, command="egovops monitor up", wait=lock_wait):
-            return _up(province, limit, check, wait, interval, progress)
+            return _up(province, limit, check, wait, interval, progress, dr)
     except ChangeLocked as exc:
         raise MonitorInputError(str(exc)) from None
 
 
 def _up(province: Province, limit: Optional[str], check: bool, wait: float, interval: Optional[float],
-        progress: Progress) -> UpResult:
+        progress: Progress, dr: str) -> UpResult:
     from egovops.harden.playbook import run_playbook
     from egovops.harden.targets import select
 
@@ -299,8 +338,10 @@ def _up(province: Province, limit: Optional[str], check: bool, wait: float, inte
     out = stage_artefacts(province)
     progress(f"artefacts rendered in {out}")
     ctl: dict[str, int] = {}
+    dr_on, dr_note = dr_wanted(province, dr)
+    progress(f"DR metrics: {'on' if dr_on else 'off'} — {dr_note}")
     if province.meta.environment == "lab" and not check:
-        ctl = start_controller(province, interval)
+        ctl = start_controller(province, interval, dr_on)
         progress(f"controller: exporter, sinks and check scheduler running (PIDs {', '.join(map(str, ctl.values()))})")
     sel = select(province, limit)
     t = settings.timings(province)
@@ -310,9 +351,10 @@ def _up(province: Province, limit: Optional[str], check: bool, wait: float, inte
     hosts = [asdict(h) for h in run.hosts]
     if not run.ok or check:
         st = StatusResult([], False, {}) if check else status(province)
-        return UpResult(run.ok, round(time.monotonic() - t0, 2), run.changed, run.rc, hosts, ctl, st, run.log[-4000:])
+        return UpResult(run.ok, round(time.monotonic() - t0, 2), run.changed, run.rc, hosts, ctl, st, run.log[-4000:],
+                        dr_note)
     st = wait_all_up(province, wait, progress)
-    return UpResult(st.ok, round(time.monotonic() - t0, 2), run.changed, run.rc, hosts, ctl, st)
+    return UpResult(st.ok, round(time.monotonic() - t0, 2), run.changed, run.rc, hosts, ctl, st, "", dr_note)
 
 
 @dataclass

@@ -273,3 +273,43 @@ def test_link_down_up_keeps_ipv6_addresses_and_verify_sees_a_missing_one(monlab)
         subprocess.run(["ip", "netns", "exec", ns, "ip", "-6", "addr", "add", v6, "dev", "up-v", "nodad"],
                        check=False, timeout=10)
     _settle_all_up(p)
+
+
+# Metrics the dashboards/rules use that this lab cannot have, each with its reason.
+NOT_IN_THIS_LAB = {
+    "egov_dr_": "DR is not deployed on monlab (the DR labs pglab/objlab test those series)",
+    "probe_ssl_earliest_cert_expiry": "blackbox_http/TLS probes of the citizen-facing services: production",
+    "service:probe_error:": "SLO burn rates over blackbox_http: production",
+    "frr_up": "frr_exporter 1.1.4 exports no frr_up (RouterDown's second branch can never fire: told to RULES)",
+}
+
+
+def test_every_metric_dashboards_and_rules_use_is_scraped_here(monlab) -> None:
+    """Scrape the running hierarchy once: every metric name a dashboard query or a rule uses is in
+    some NOC Prometheus, apart from the named production/DR-only ones."""
+    import importlib.util
+    import json
+    import urllib.request
+    import yaml
+    from egovops.monitor import service
+    spec = importlib.util.spec_from_file_location("dashboards_test", REPO / "tests" / "unit" / "test_dashboards.py")
+    td = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(td)
+    used: dict[str, str] = {}
+    for d in td.DASHBOARDS:
+        for title, expr in td.queries(json.loads(d.read_text(encoding="utf-8"))):
+            for m in td.metric_names(td.fill_variables(expr)):
+                used.setdefault(m, f"{d.name}: {title}")
+    for f in td.RULE_FILES:
+        for g in yaml.safe_load(f.read_text(encoding="utf-8"))["groups"]:
+            for r in g["rules"]:
+                for m in td.metric_names(r["expr"]):
+                    used.setdefault(m, f"{f.name}: {r.get('alert') or r.get('record')}")
+    have: set[str] = set()
+    for noc in service.selected_nocs(monlab):
+        with urllib.request.urlopen(service.prometheus_url(monlab, noc) + "/api/v1/label/__name__/values",
+                                    timeout=20) as r:
+            have |= set(json.loads(r.read())["data"])
+    missing = {m: where for m, where in used.items()
+               if m not in have and not any(m.startswith(k) for k in NOT_IN_THIS_LAB)}
+    assert not missing, missing

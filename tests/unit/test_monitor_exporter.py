@@ -76,7 +76,7 @@ def test_drift_collector_fails_closed(tmp_path: Path) -> None:
 
 def test_http_500_when_a_collector_raises(tmp_path: Path, monkeypatch) -> None:
     p = load_inventory(LAB)
-    monkeypatch.setattr(exporter, "registry", lambda prov, state: _production_registry_without_lab(prov, state))
+    monkeypatch.setattr(exporter, "registry", lambda prov, state, dr=True: _production_registry_without_lab(prov, state))
     port = _free_port()
     _serve(exporter.serve, p, tmp_path, "127.0.0.1", port)
     code, body = _get(f"http://127.0.0.1:{port}/metrics")
@@ -115,3 +115,30 @@ def test_sink_records_per_receiver_and_refuses_unknown(tmp_path: Path) -> None:
     (tmp_path / "noc-hefei.jsonl").write_text("garbage\n")
     with pytest.raises(ValueError, match="not a JSON line"):
         sinks.read(tmp_path)
+
+
+def test_dr_metrics_only_once_dr_was_deployed_on_the_lab(tmp_path: Path, monkeypatch) -> None:
+    """A lab without DR gets no DR collector (its scrape would always fail); once a DR playbook ran
+    on this lab since it came up, the DR series are served; production always; --dr on/off wins."""
+    import os
+    from egovops.harden import playbook
+    from egovops.lab.lifecycle import state_file
+    from egovops.monitor.service import dr_wanted
+
+    monkeypatch.setenv("EGOVOPS_LAB_DIR", str(tmp_path / "labs"))
+    monkeypatch.setattr(playbook, "work_dir", lambda p, pb: tmp_path / "build" / p.meta.name / Path(pb).stem)
+    p = load_inventory(LAB)
+    assert dr_wanted(p)[0] is False                                   # no lab state at all
+    state_file(p).parent.mkdir(parents=True)
+    state_file(p).write_text(json.dumps({"started": time.time() - 100}))
+    assert dr_wanted(p)[0] is False                                   # lab up, DR never deployed
+    old = tmp_path / "build" / p.meta.name / "dr" / "dr.log"
+    old.parent.mkdir(parents=True)
+    old.write_text("x")
+    os.utime(old, (time.time() - 1000, time.time() - 1000))           # a DR run of an earlier lab
+    assert dr_wanted(p)[0] is False
+    old.write_text("y")                                               # DR ran on this lab
+    on, why = dr_wanted(p)
+    assert on and "dr" in why
+    assert dr_wanted(p, "off") == (False, "--dr off")
+    assert dr_wanted(load_inventory(REPO / "inventories" / "anhui"))[0] is True

@@ -235,3 +235,18 @@ def test_each_noc_loads_the_rule_files_the_contract_names():
     rules = pytest.importorskip("egovops.monitor.rules")
     assert [f.name for f in rules.files_for("province", RULES_DIR)] == ["common.rules.yml", "province-noc.rules.yml"]
     assert [f.name for f in rules.files_for("hefei", RULES_DIR)] == ["common.rules.yml"]
+
+
+def test_common_alerts_never_read_what_the_cities_federate():
+    """The provincial NOC federates every recording rule of the city NOCs and also loads
+    common.rules.yml: a common alert over a common recording rule would fire at the province too,
+    for every city's series, duplicating (and colliding in ALERTS with) the city NOC's own alert."""
+    common = RULES_DIR / "common.rules.yml"
+    groups = yaml.safe_load(common.read_text(encoding="utf-8"))["groups"]
+    recorded = {r["record"] for g in groups for r in g["rules"] if "record" in r}
+    assert recorded, "common.rules.yml records the series the province federates"
+    for g in groups:
+        for r in g["rules"]:
+            if "alert" in r:
+                used = {name for name in recorded if re.search(rf"(?<![\w:]){re.escape(name)}(?![\w:])", r["expr"])}
+                assert not used, f"common.rules.yml: {r['alert']} reads federated recording rules {sorted(used)}"

@@ -365,7 +365,7 @@ def restore_command() -> str:
             f"pg_createcluster {pg.VERSION} {SCRATCH_CLUSTER} -p {SCRATCH_PORT} >/dev/null && "
             f"touch {conf}/egovops-scratch && "
             f"find {data} -mindepth 1 -delete && "
-            f"runuser -u postgres -- pgbackrest --stanza={pg.STANZA} --pg1-path={data} --pg1-port={SCRATCH_PORT} "
+            f"runuser -u postgres -- pgbackrest --stanza={pg.STANZA} --pg1-path={data} "
             f"--archive-mode=off --log-level-console=warn restore && "
             f"systemctl start postgresql@{pg.VERSION}-{SCRATCH_CLUSTER}.service")
 

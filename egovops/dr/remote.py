@@ -1,8 +1,8 @@
 """Commands on a site's host over SSH, with host keys verified (never ``StrictHostKeyChecking=no``).
 
 Lab: the lab generated every host's key (``.lab/<name>/hosts/<slug>/merged/etc/ssh/``), so the
-known-hosts file is written from those keys; a host whose key is not the one the lab made is
-refused. Production: the operator's known-hosts file (``EGOVOPS_KNOWN_HOSTS``, else ssh's default).
+known-hosts file (``build/dr/<name>/known_hosts``, rewritten at each use) is written from those
+keys; a host whose key is not the one the lab made is refused. Production: the operator's known-hosts file (``EGOVOPS_KNOWN_HOSTS``, else ssh's default).
 Every command is bounded by a timeout.
 """
 
@@ -20,11 +20,6 @@ class RemoteError(RuntimeError):
     """A host could not be reached or its host key could not be verified."""
 
 
-def _lab_dir(province: Province) -> Path:
-    from egovops.lab.paths import lab_dir
-    return lab_dir(province)
-
-
 def known_hosts(province: Province) -> Optional[Path]:
     """The known-hosts file to verify hosts against (lab: written from the lab's own host keys)."""
     if province.meta.environment != "lab":
@@ -40,7 +35,7 @@ def known_hosts(province: Province) -> Optional[Path]:
         kind, key = pub.read_text().split()[:2]
         names = ",".join(str(a) for a in (node.management.ipv4.ip, node.management.ipv6.ip))
         lines.append(f"{names} {kind} {key}\n")
-    d = _lab_dir(province) / "dr"
+    d = Path(__file__).resolve().parents[2] / "build" / "dr" / province.meta.name  # derived: rewritten each call
     d.mkdir(parents=True, exist_ok=True)
     path = d / "known_hosts"
     path.write_text("".join(lines))

@@ -161,7 +161,10 @@ class FrrSession(NetmikoSession):
 
     def running_config(self) -> str:
         a = self.batch(["show running-config", "show interface json"])
-        return frr_effective_config(a["show running-config"], a["show interface json"])
+        try:
+            return frr_effective_config(a["show running-config"], a["show interface json"])
+        except DeviceError as exc:
+            raise DeviceError(f"{self.target.name}: {exc}") from None
 
     def apply(self, commands: list[str]) -> str:
         """Send the whole command list in one write and read until vtysh is back at its exec prompt.
@@ -285,9 +288,13 @@ def frr_effective_config(running: str, interfaces_json: str) -> str:
     already there, and makes a rollback never strip an address FRR did not put there.
     """
     try:
-        data = json.loads(interfaces_json) if interfaces_json.strip() else {}
-    except json.JSONDecodeError:
-        return running
+        data = json.loads(interfaces_json)
+    except (json.JSONDecodeError, TypeError):
+        # fail closed: without the kernel's addresses the diff would strip or re-add what FRR did not put there
+        raise DeviceError(f"interface addresses not readable: 'show interface json' answered "
+                          f"{_first_line(interfaces_json)[:120]!r} (not JSON)") from None
+    if not isinstance(data, dict):
+        raise DeviceError("interface addresses not readable: 'show interface json' is not a JSON object")
     extra: dict[str, list[str]] = {}
     for ifname, info in data.items():
         for a in (info or {}).get("ipAddresses") or []:

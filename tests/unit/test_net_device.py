@@ -47,8 +47,16 @@ def test_effective_config_adds_kernel_addresses_but_not_link_local_or_host_loopb
     assert not [c for c in cd.diff(text, want, cd.FRR).changes if c.path == ("interface lo",)]
 
 
-def test_effective_config_tolerates_bad_json():
-    assert frr_effective_config(RUN, "not json") == RUN
+def test_effective_config_fails_closed_on_unreadable_interface_addresses():
+    """Without the kernel's addresses the diff would strip or re-add addresses FRR did not put there."""
+    import pytest
+
+    from egovops.network.device import DeviceError
+
+    for bad in ("not json", "", "% Unknown command", "[]"):
+        with pytest.raises(DeviceError, match="interface addresses not readable"):
+            frr_effective_config(RUN, bad)
+    assert frr_effective_config(RUN, "{}") == RUN
 
 
 def test_state_from_frr_json():

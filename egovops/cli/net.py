@@ -99,7 +99,8 @@ def _progress(as_json: bool, total: int):
             err_console.print(Text.assemble((f"{event}: ", "bold"), str(detail)))
         elif event == "done":
             done["n"] += 1
-            err_console.print(Text.assemble(f"[{done['n']:>3}/{total}] ", (f"{device:<28} ", ""),
+            count = f"[{done['n']:>3}/{total}] " if total > 0 else f"[{done['n']:>3}] "
+            err_console.print(Text.assemble(count, (f"{device:<28} ", ""),
                                             (str(detail), STATUS_STYLE.get(detail, "white"))))
         elif event == "rollback" and not quiet:
             err_console.print(Text.assemble(f"      {device:<28} ", ("rolling back", "magenta"), f": {detail}"))
@@ -161,7 +162,7 @@ def _run_push(as_json: bool, verbose: int, log_file: Optional[str], req_kw: dict
         err_console.print(Text.assemble((title, "bold"), f" {req.province.meta.name}"
                                         + (" — dry run, nothing changes" if req.dry_run else "")))
     try:
-        out = push(req, progress=_progress(as_json, 0 if req.dry_run else -1),
+        out = push(req, progress=_progress(as_json, 0),         # the selection is made inside the service
                    log=lambda m: err_console.print(Text.assemble(("lab prerequisite ", "yellow"), m)))
     except NetInputError as exc:
         bad_input(str(exc), as_json)

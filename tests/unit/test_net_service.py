@@ -22,9 +22,19 @@ ANHUI = REPO / "inventories" / "anhui"
 LAB = REPO / "inventories" / "lab"
 
 
+# routing-protocol keys for inventories that need them (test values, never real ones)
+KEYS = {"EGOVOPS_OSPF_KEY": "t3stOspfKey1", "EGOVOPS_OSPF6_KEY": "t3stOspf6Key1", "EGOVOPS_BGP_KEY": "t3stBgpKey1"}
+
+
 @pytest.fixture(scope="module")
 def anhui():
     return load_inventory(ANHUI)
+
+
+@pytest.fixture(autouse=True)
+def routing_keys(monkeypatch):
+    for k, v in KEYS.items():
+        monkeypatch.setenv(k, v)
 
 
 def test_wave_defaults_are_safe_in_production_fast_in_the_lab(anhui):
@@ -43,7 +53,7 @@ def test_bad_wave_options_are_bad_input(anhui, kw):
 
 
 def test_cli_bad_batch_exits_2_before_any_device_is_contacted(tmp_path):
-    env = {**os.environ, "EGOVOPS_NET_USERNAME": "u", "EGOVOPS_NET_PASSWORD": "p",
+    env = {**os.environ, **KEYS, "EGOVOPS_NET_USERNAME": "u", "EGOVOPS_NET_PASSWORD": "p",
            "EGOVOPS_LOCK_DIR": str(tmp_path / "locks")}
     exe = str(REPO / ".venv" / "bin" / "egovops")
     for extra in (["--batch", "0"], ["--max-fail", "0"], ["--canary", "-2"]):

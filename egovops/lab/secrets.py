@@ -40,6 +40,11 @@ def ensure(province: Province) -> Path:
     creds = d / "router-credentials.env"
     if not creds.exists():
         _write_private(creds, f"EGOVOPS_NET_USERNAME={NET_USERNAME}\nEGOVOPS_NET_PASSWORD={_secrets.token_urlsafe(18)}\n")
+    keys = d / "routing-keys.env"        # OSPF/OSPFv3/BGP keys (egovops.network.routing_keys)
+    if not keys.exists():
+        from egovops.network.routing_keys import lab_file_text
+
+        _write_private(keys, lab_file_text())
     return d
 
 

@@ -258,7 +258,9 @@ def render_diff(d: ConfigDiff, intended: Optional[str] = None, dialect: Optional
                     lines.append("  " + " " * depth + h)
             last = c.path
         lines.append(f"{c.op} " + " " * len(c.path) + c.line + (" {...}" if c.section else ""))
-    return lines
+    from egovops.network.routing_keys import mask_lines
+
+    return mask_lines(lines)     # routing-protocol keys (right or wrong) are never shown
 
 
 def summary(d: ConfigDiff) -> dict[str, int]:

@@ -154,12 +154,20 @@ def context(it: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def render_intent(it: dict[str, Any], vendor: str) -> str:
-    """Render one intent for one vendor; raises :class:`RenderError` on unknown vendor or bad intent."""
+def render_intent(it: dict[str, Any], vendor: str, keys: Optional[dict[str, Any]] = None) -> str:
+    """Render one intent for one vendor; raises :class:`RenderError` on unknown vendor or bad intent.
+
+    ``keys`` (from :meth:`egovops.network.routing_keys.RoutingKeys.values`) only on the push path;
+    without them the routing-protocol keys render as visible placeholders, so artefacts, golden
+    files and ``net render`` never hold a secret.
+    """
+    from egovops.network import routing_keys
+
     if vendor not in VENDORS:
         raise RenderError(f"unknown vendor {vendor!r} (choose from {', '.join(VENDORS)})")
     try:
-        return _env().get_template(f"{vendor}/router.j2").render(**context(it))
+        return _env().get_template(f"{vendor}/router.j2").render(
+            **context(it), keys=keys or routing_keys.placeholder_values(), session=routing_keys.SESSION)
     except jinja2.UndefinedError as exc:
         raise RenderError(f"intent of {it.get('name', '?')!r}: {exc}") from None
 

@@ -102,11 +102,22 @@ def vendor_of(province: Province, vendor: str | None) -> str:
 def credentials_of(province: Province, vault: str | None) -> Credentials:
     from egovops.network import credentials
 
+    import logging
+
+    from egovops.network import routing_keys
+
     try:
         c = credentials.load(province, vault)
     except (credentials.CredentialError, OSError) as exc:
         raise NetInputError(str(exc)) from None
     credentials.install_redaction(c)
+    try:    # routing keys, where present, are scrubbed from logs too (push needs them: see _plans)
+        keys = routing_keys.load(province)
+    except (credentials.CredentialError, OSError):
+        return c
+    logging_filter = credentials.RedactingFilter([str(v) for k, v in keys.values().items() if k != "key_id"])
+    for name in ("", "netmiko", "paramiko", "paramiko.transport"):
+        logging.getLogger(name).addFilter(logging_filter)
     return c
 
 
@@ -165,7 +176,12 @@ def _plans(req: PushRequest, province: Province, routers: list[str], vendor: str
     from egovops.network.targets import plan_of
 
     if req.rollback_to is None:
-        return [plan_of(province, n, vendor, req.timeout) for n in routers]
+        from egovops.network.credentials import CredentialError
+
+        try:    # rendering for a push needs the routing-protocol keys: missing or bad ones are bad input
+            return [plan_of(province, n, vendor, req.timeout) for n in routers]
+        except CredentialError as exc:
+            raise NetInputError(str(exc)) from None
     from egovops.network.backup import BackupError, plans_from_backup
 
     try:

@@ -15,6 +15,7 @@ from typing import Any, Optional
 from egovops.model.province import Province, matches
 from egovops.network.device import Target
 from egovops.network.push import Plan
+from egovops.network import routing_keys
 from egovops.network.render import render_intent
 from egovops.render.intents import intent as build_intent
 
@@ -88,7 +89,7 @@ def plan_of(province: Province, name: str, vendor: str, timeout: float = 30.0,
         peers[i["peer_ipv6"]] = i["peer"]
     r = province.router(name)
     return Plan(target=target_of(province, name, vendor, timeout),
-                intended=intended if intended is not None else render_intent(it, vendor),
+                intended=intended if intended is not None else render_intent(it, vendor, routing_keys.load(province).values()),
                 loopbacks=(str(r.loopback.ipv4.ip), str(r.loopback.ipv6.ip)), peers=peers, exact=exact)
 
 

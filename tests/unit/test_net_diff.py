@@ -215,10 +215,14 @@ def test_render_diff_is_readable():
     assert "+ router ospf6 {...}" in lines
 
 
-def test_vrp_login_accounts_are_never_removed_nor_shown():
+def test_vrp_login_accounts_are_never_removed_nor_shown(monkeypatch):
     """A production VRP router's local users (the way in; their lines carry a password cipher) are not in
     the intent: a push must not undo them, and the report names the account only."""
     from pathlib import Path
+
+    for k, v in {"EGOVOPS_OSPF_KEY": "t3stOspfKey1", "EGOVOPS_OSPF6_KEY": "t3stOspf6Key1",
+                 "EGOVOPS_BGP_KEY": "t3stBgpKey1"}.items():    # push rendering needs routing keys (test values)
+        monkeypatch.setenv(k, v)
 
     from egovops.model import load_inventory
     from egovops.network.targets import plan_of

@@ -20,7 +20,7 @@ VENV := .venv/bin
 # moment (it rewraps ~140 files); until then add a file here once you have formatted it.
 FORMATTED := egovops/harden scripts/lint_charts.py scripts/lockcheck.py tests/unit/test_harden_playbook.py \
              tests/unit/test_dev_lock.py tests/unit/test_package_layers.py tests/unit/test_dev_changelog.py \
-             tests/unit/test_net_vrp_grammar.py
+             tests/unit/test_net_vrp_grammar.py scripts/vrp_grammar.py
 RULES := $(sort $(wildcard monitors/*.rules.yml monitors/*/*.rules.yml))
 
 lint: bootstrap

@@ -126,3 +126,14 @@ def test_the_commands_of_a_vrp_push_are_vrp():
 def test_a_push_command_in_frr_syntax_would_be_caught():
     with pytest.raises(textfsm.TextFSMError, match="ip ospf cost 10"):
         check("\n".join(session_lines(["interface GigabitEthernet0/0/1", "ip ospf cost 10", "quit"], "")) + "\n")
+
+
+def test_the_grammar_file_is_what_its_generator_writes():
+    """scripts/vrp_grammar.py defines the argument tokens once; the committed grammar must be its output."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("vrp_grammar", REPO / "scripts" / "vrp_grammar.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert GRAMMAR.read_text(encoding="utf-8") == mod.grammar(), "run: python scripts/vrp_grammar.py"

@@ -6,10 +6,10 @@ import os
 
 import click
 
+from egovops.cli.output import BAD_INPUT, report_problems
 from egovops.model.load import load_inventory
 from egovops.model.problems import InventoryError
 from egovops.model.province import Province
-from egovops.cli.output import BAD_INPUT, report_problems
 
 DEFAULT_INVENTORY = os.environ.get("EGOVOPS_INVENTORY", "inventories/lab")
 
@@ -35,7 +35,7 @@ def load_or_exit(path: str, as_json: bool) -> Province:
     try:
         return load_inventory(path)
     except InventoryError as exc:
-        raise SystemExit(report_problems(exc.problems, as_json))
+        raise SystemExit(report_problems(exc.problems, as_json)) from None
 
 
 __all__ = ["inventory_option", "json_option", "limit_option", "load_or_exit", "BAD_INPUT"]

@@ -7,7 +7,7 @@ import os
 import click
 
 from egovops.cli.common import inventory_option, json_option, limit_option, load_or_exit
-from egovops.cli.output import BAD_INPUT, bad_input, CHECK_FAILED, OK, console, err_console, print_json, styled, table
+from egovops.cli.output import BAD_INPUT, CHECK_FAILED, OK, bad_input, console, err_console, print_json, styled, table
 
 
 def _need_root(as_json: bool) -> None:
@@ -49,11 +49,12 @@ def up(inventory: str, as_json: bool, limit: str | None, counties: bool) -> None
         res = lab_up(p, counties=counties, limit=limit, progress=_progress(as_json))
     except LabInputError as exc:
         print_json({"ok": False, "error": str(exc)}) if as_json else err_console.print(f"[bold red]lab up:[/] {exc}")
-        raise SystemExit(BAD_INPUT)
+        raise SystemExit(BAD_INPUT) from None
     except LabError as exc:
+        hint = "  (run `egovops lab up` again to resume, or `egovops lab down`)"
         print_json({"ok": False, "error": str(exc)}) if as_json else err_console.print(f"[bold red]lab up failed:[/] {exc}\n"
-                                                                                        "  (run `egovops lab up` again to resume, or `egovops lab down`)")
-        raise SystemExit(CHECK_FAILED)
+                                                                                        + hint)
+        raise SystemExit(CHECK_FAILED) from None
     if as_json:
         print_json({"ok": True, "changed": res.changed, "seconds": round(res.seconds, 2), "routers": res.routers,
                     "hosts": res.hosts, "links": res.links, "lab": res.state.as_dict()})
@@ -101,7 +102,7 @@ def down(inventory: str, as_json: bool) -> None:
         res = lab_down(p, progress=_progress(as_json))
     except LabError as exc:
         print_json({"ok": False, "error": str(exc)}) if as_json else err_console.print(f"[bold red]lab down failed:[/] {exc}")
-        raise SystemExit(CHECK_FAILED)
+        raise SystemExit(CHECK_FAILED) from None
     if as_json:
         print_json({"ok": True, **res})
     else:

@@ -51,10 +51,10 @@ def main() -> None:
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
-        raise SystemExit(130)
+        raise SystemExit(130) from None
     except click.ClickException as exc:
         exc.show()
-        raise SystemExit(2)
+        raise SystemExit(2) from None
     except SystemExit:
         raise
 

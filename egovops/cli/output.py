@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, Iterable, NoReturn, Optional, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any, NoReturn
 
 from rich.console import Console
 from rich.markup import escape
@@ -47,7 +48,7 @@ def styled(markup: str) -> Text:
     return Text.from_markup(markup, emoji=False)
 
 
-def bad_input(msg: str, as_json: bool, problems: Optional[list[str]] = None) -> NoReturn:
+def bad_input(msg: str, as_json: bool, problems: list[str] | None = None) -> NoReturn:
     """Name the bad input and exit 2: nothing was run or changed.
 
     With ``--json`` a document ``{"ok": false, "error": msg}`` (plus ``problems`` when given) goes to

@@ -13,8 +13,8 @@ import hashlib
 import os
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from egovops.lab.paths import cache_dir
 from egovops.lab.sh import LabError, run

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from egovops.lab import lab_down, lab_state, lab_up, status
-from egovops.lab import procs
+from egovops.lab import lab_down, lab_state, lab_up, procs, status
 from egovops.lab.lifecycle import lab_pids, residue
 from egovops.model import load_inventory
 

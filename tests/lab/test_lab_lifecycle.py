@@ -7,7 +7,6 @@ the machine exactly as it found it.
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import os
 import shutil
@@ -16,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from egovops.lab import lab_down, lab_state, lab_up, ns_of, secrets_dir, status
-from egovops.lab import fabric, hosts, procs, routers
+from egovops.lab import fabric, hosts, lab_down, lab_state, lab_up, ns_of, procs, routers, secrets_dir, status
 from egovops.lab.lifecycle import lab_pids, residue
 from egovops.lab.paths import lab_dir, ns_name
 from egovops.model import load_inventory
@@ -150,7 +148,7 @@ def test_down_leaves_nothing(small):
     assert lab_state(p) is None
     assert not any("lifelab" in line for line in Path("/proc/mounts").read_text().splitlines())
     netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, timeout=10).stdout
-    assert not [l for l in netns.splitlines() if l.startswith(ns_name(p, ""))]
+    assert not [ln for ln in netns.splitlines() if ln.startswith(ns_name(p, ""))]
     pid_files = [str(f) for base in (lab_dir(p), Path("/var/run/frr")) if base.exists()
                  for f in base.rglob("*.pid") if base == lab_dir(p) or f.parent.name.startswith(ns_name(p, ""))]
     assert pid_files == []

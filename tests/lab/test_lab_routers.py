@@ -56,14 +56,14 @@ def test_interfaces_follow_the_model_and_links_carry_traffic(testlab):
     p, _ = testlab
     ns = ns_of(p, "hefei-rt")
     brief = subprocess.run(["vtysh", "-N", ns, "-c", "show interface brief"], capture_output=True, text=True, timeout=20).stdout
-    for link, local, remote in p.links_of("hefei-rt"):
+    for _link, local, remote in p.links_of("hefei-rt"):
         if remote.device in {d.name for d in testlab.state.devices}:
             assert local.ifname in brief
             assert str(local.address.ipv4.ip) in brief
     # loopback on lo
     assert str(p.router("hefei-rt").loopback.ipv4.ip) in brief
     # a backbone link carries traffic both families (province-rt end of hefei's data plane)
-    link = next(l for l in p.links if l.a.device == "province-rt" and l.b.device == "hefei-rt" and l.plane == "data")
+    link = next(line for line in p.links if line.a.device == "province-rt" and line.b.device == "hefei-rt" and line.plane == "data")
     for addr in (link.a.address.ipv4.ip, link.a.address.ipv6.ip):
         r = subprocess.run(["ip", "netns", "exec", ns, "ping", "-c", "1", "-W", "2", str(addr)],
                            capture_output=True, text=True, timeout=10)

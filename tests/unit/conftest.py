@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from egovops.model import Province, load_inventory
-from egovops.model import schema
+from egovops.model import Province, load_inventory, schema
 
 REPO = Path(__file__).resolve().parents[2]
 ANHUI = REPO / "inventories" / "anhui"

@@ -37,8 +37,8 @@ def test_every_interface_name_fits_the_kernel_limit(lab_province):
         names.append(mgmt_veth(p, mgmt_index(p, r.management)))
     for n in p.nodes:
         names.append(mgmt_veth(p, mgmt_index(p, n.management)))
-    for l in p.links:
-        names += [l.a.ifname, l.b.ifname]
+    for line in p.links:
+        names += [line.a.ifname, line.b.ifname]
     too_long = [n for n in names if len(n) > IFNAMSIZ]
     assert not too_long
     # root-side management veths are unique within a lab (with all 122 routers and 19 hosts)

@@ -116,9 +116,8 @@ def test_breaking_canary_is_rolled_back_and_no_other_router_touched(safelab, mon
     before = {n: running(p, creds, n) for n in names}
     render = targets.render_intent
 
-    def broken(it, vendor):              # a "template change" that moves every OSPF link to area 9
-        return re.sub(r"^( ip ospf area) \d+$", r"\1 9", render(it, vendor), flags=re.M) \
-            if it["interfaces"] else render(it, vendor)
+    def broken(it, vendor, *args):       # a "template change" that moves every OSPF link to area 9
+        return re.sub(r"^( ip ospf area) \d+$", r"\1 9", render(it, vendor, *args), flags=re.M)
 
     monkeypatch.setattr(targets, "render_intent", broken)
     out = service.push(service.PushRequest(province=p, canary=1, batch="100%", max_fail=1, min_hold=5,

@@ -127,7 +127,7 @@ def render(inventory: str, as_json: bool, out: str, force: bool) -> None:
     except OutputFolderError as exc:
         _refuse(as_json, out, f"refusing to render into {out}: {exc}", foreign=exc.foreign, blocked=exc.blocked,
                 forged=exc.forged)
-    except (OSError, RuntimeError) as exc:  # --out names a file, an unwritable folder, a symlink loop: bad input
+    except (OSError, RuntimeError, ValueError) as exc:  # --out is a file, unwritable, a symlink loop, has a NUL
         _refuse(as_json, out, f"cannot write the artefacts into {out}: {exc}")
     per_kind: dict[str, int] = {}
     for path in files:

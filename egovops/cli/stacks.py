@@ -65,7 +65,7 @@ def config_cmd(inventory: str, as_json: bool, out: Optional[str], force: bool) -
         res = write_stack_configs(p, Path(out) if out else None, force=force)
     except OutputFolderError as exc:
         bad_input(f"refusing to write the stack configs: {exc}", as_json, exc.blocked + exc.foreign + exc.forged)
-    except (OSError, RuntimeError) as exc:  # --out names a file, an unwritable folder, a symlink loop
+    except (OSError, RuntimeError, ValueError) as exc:  # --out is a file, unwritable, a symlink loop, has a NUL
         bad_input(f"cannot write the stack configs into {out}: {exc}", as_json)
     if as_json:
         print_json({"ok": True, **res.as_dict()})

@@ -249,6 +249,9 @@ def load_inventory(path: str | Path) -> Province:
     if not root_ok or any(p.kind == "unreadable" and p.path == "" for p in col.problems):
         raise InventoryError(col.problems)  # one problem, not one "missing file" per file as well
     parsed = _parse(col, files)
+    if any(p.path == "base" and p.kind in ("base", "missing-file", "unreadable") for p in col.problems):
+        # a broken base: the files it would have provided are that one problem, not eight more
+        col.problems = [p for p in col.problems if not (p.kind == "missing-file" and p.path == "")]
     if len(parsed) != len(schema.FILES) or col.problems:
         # Semantic checks need every file; still report every per-file problem at once.
         _semantic_checks_partial(col, parsed)

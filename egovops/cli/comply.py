@@ -87,7 +87,8 @@ def comply(inventory: str, limit: str | None, as_json: bool, waivers_file: str |
         c = {s: sum(1 for r in rows if r.status == s) for s in STYLE}
         say(f"  {node}: " + " ".join(f"{k} {v}" for k, v in c.items()))
 
-    s = scan(sel.targets, cat, role_params(), sel.key, p.meta.name, p.meta.version, progress=progress, controls=chosen)
+    s = scan(sel.targets, cat, role_params(), sel.key, p.meta.name, p.meta.version, progress=progress, controls=chosen,
+             known_hosts=sel.known_hosts)
     s.note = sel.note
     s.unused_waivers = wv.apply(s.results, waivers, dt.date.today())
     written = rep.write(s, cat, outdir, fmts)

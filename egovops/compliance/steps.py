@@ -31,7 +31,7 @@ def comply(ctx: DeployContext) -> StepResult:
         return StepResult("skipped", sel.note or "no hosts selected")
     wfile = ctx.options.get("waivers") or (LAB_WAIVERS if p.meta.environment == "lab" else None)
     waivers = wv.load(wfile, cat) if wfile else []
-    s = scan(sel.targets, cat, role_params(), sel.key, p.meta.name, p.meta.version)
+    s = scan(sel.targets, cat, role_params(), sel.key, p.meta.name, p.meta.version, known_hosts=sel.known_hosts)
     s.unused_waivers = wv.apply(s.results, waivers, dt.date.today())
     out = REPO / "build" / "compliance" / p.meta.name
     written = rep.write(s, cat, out, rep.FORMATS)

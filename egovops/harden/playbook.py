@@ -90,15 +90,16 @@ def ansible_env(sel: Selection, forks: int) -> dict[str, str]:
     env.update(
         {
             "ANSIBLE_PIPELINING": "True",
-            "ANSIBLE_HOST_KEY_CHECKING": "False",
+            "ANSIBLE_HOST_KEY_CHECKING": "True",
             "ANSIBLE_ROLES_PATH": str(REPO / "roles"),
             "ANSIBLE_FORKS": str(max(1, forks)),
             "ANSIBLE_GATHERING": "explicit",
             "ANSIBLE_RETRY_FILES_ENABLED": "False",
             "ANSIBLE_NOCOLOR": "1",
             "ANSIBLE_FORCE_COLOR": "0",
-            "ANSIBLE_SSH_ARGS": "-o ControlMaster=auto -o ControlPersist=120s -o UserKnownHostsFile=/dev/null "
-            "-o StrictHostKeyChecking=no -o LogLevel=ERROR",
+            # host keys verified: the lab's own known_hosts, or the operator's (egovops.lab.known_hosts)
+            "ANSIBLE_SSH_ARGS": "-o ControlMaster=auto -o ControlPersist=120s -o StrictHostKeyChecking=yes "
+            + (f"-o UserKnownHostsFile={sel.known_hosts} " if sel.known_hosts else "") + "-o LogLevel=ERROR",
             "ANSIBLE_LOCALHOST_WARNING": "False",
             "ANSIBLE_DEPRECATION_WARNINGS": "False",
             "PYTHONUNBUFFERED": "1",

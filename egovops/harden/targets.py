@@ -37,6 +37,7 @@ class Selection:
     key: str | None
     note: str
     inventory_yaml: str  # the derived Ansible inventory (what `inventory render` writes)
+    known_hosts: str | None = None  # host keys to verify against (None: the operator's ~/.ssh/known_hosts)
 
 
 def select(province: Province, limit: str | None) -> Selection:
@@ -68,4 +69,6 @@ def select(province: Province, limit: str | None) -> Selection:
                 n, hv["ansible_host"], hv.get("egov_city") or "", hv.get("egov_name_zh", n), hv.get("egov_kind", ""), hv
             )
         )
-    return Selection(targets, key, note, text)
+    from egovops.lab.known_hosts import for_ssh
+
+    return Selection(targets, key, note, text, for_ssh(province) if targets else None)

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Optional
 
-from egovops.lab import cgroups, fabric, hosts, procs, routers, secrets
+from egovops.lab import cgroups, fabric, hosts, known_hosts, procs, routers, secrets
 from egovops.lab.paths import bridge_name, lab_dir, lab_root, lock_path, ns_name, prefix, secrets_dir
 from egovops.lab.sh import LabError, LabInputError
 from egovops.model.province import Province, matches
@@ -224,6 +224,7 @@ def lab_up(province: Province, counties: bool = False, limit: Optional[str] = No
         progress(f"fabric: {fab['namespaces']} namespaces, {fab['links']} links, management bridge {bridge_name(province)}")
         routers.start(province, rs, progress)
         hosts.start(province, hs, progress)
+        known_hosts.write(province)     # every SSH client verifies against the keys this lab made
         raw["complete"] = True
         raw["seconds"] = round(time.monotonic() - t0, 2)
         _write_raw(province, raw)

@@ -44,6 +44,7 @@ class Target:
     port: int = 22
     timeout: float = 30.0
     ports: dict[str, str] = field(default_factory=dict)   # VRP: intent interface -> port name
+    known_hosts: Optional[str] = None   # host keys to verify against (None: the operator's ~/.ssh/known_hosts)
 
 
 class Session(Protocol):
@@ -78,9 +79,17 @@ class NetmikoSession:
                       session_timeout=target.timeout, fast_cli=True, allow_agent=False)
         if creds.key_file:
             params.update(use_keys=True, key_file=creds.key_file)
+        # host keys verified, never auto-added: an unknown or changed key refuses this device by name
+        params.update(ssh_strict=True, system_host_keys=target.known_hosts is None,
+                      alt_host_keys=target.known_hosts is not None, alt_key_file=target.known_hosts or "")
         try:
             self.conn = ConnectHandler(**params)
         except Exception as exc:
+            text = str(exc)
+            if "known_hosts" in text or "does not match" in text or "BadHostKey" in type(exc).__name__:
+                raise DeviceError(f"{target.name}: host key of {target.host} not verified ("
+                                  f"{'changed' if 'does not match' in text else 'unknown'}; known_hosts "
+                                  f"{target.known_hosts or '~/.ssh/known_hosts'}): refused") from None
             raise DeviceError(f"{target.name}: cannot connect to {target.host}:{target.port}: "
                               f"{type(exc).__name__}: {_first_line(exc)}") from None
 

@@ -75,8 +75,10 @@ def target_of(province: Province, name: str, vendor: str, timeout: float = 30.0)
         from egovops.network.render import vrp_ports
 
         ports = vrp_ports(intent_of(province, name)["interfaces"])
+    from egovops.lab.known_hosts import for_ssh
+
     return Target(name=name, vendor=vendor, host=str(province.router(name).management.ipv4.ip), timeout=timeout,
-                  ports=ports)
+                  ports=ports, known_hosts=for_ssh(province))
 
 
 def plan_of(province: Province, name: str, vendor: str, timeout: float = 30.0,

@@ -77,8 +77,9 @@ def ssh(p, node: str, cmd: str, v6: bool = False) -> subprocess.CompletedProcess
     from egovops.lab import secrets_dir
     n = p.node(node)
     addr = str(n.management.ipv6.ip if v6 else n.management.ipv4.ip)
-    return subprocess.run(["ssh", "-i", str(secrets_dir(p) / "id_ed25519"), "-o", "StrictHostKeyChecking=no",
-                           "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "BatchMode=yes",
+    from egovops.lab.known_hosts import path_for
+    return subprocess.run(["ssh", "-i", str(secrets_dir(p) / "id_ed25519"), "-o", "StrictHostKeyChecking=yes",
+                           "-o", f"UserKnownHostsFile={path_for(p)}", "-o", "LogLevel=ERROR", "-o", "BatchMode=yes",
                            "-o", "ConnectTimeout=5", f"root@{addr}", cmd], capture_output=True, text=True, timeout=60)
 
 

@@ -22,8 +22,14 @@ from egovops.model import load_inventory
 
 pytestmark = pytest.mark.lab
 
-SSH = ["ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+SSH = ["ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",   # + UserKnownHostsFile: see ssh_to()
        "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5"]
+
+
+def ssh_to(p) -> list[str]:
+    """ssh verifying host keys against the lab's own known_hosts (egovops.lab.known_hosts)."""
+    from egovops.lab.known_hosts import path_for
+    return SSH + ["-o", f"UserKnownHostsFile={path_for(p)}"]
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +107,7 @@ def test_host_etc_change_stays_in_the_host(small):
     machine = Path("/etc/login.defs").read_bytes()
     marker = f"# egovops lab isolation test {os.getpid()}"
     key = str(secrets_dir(p) / "id_ed25519")
-    r = subprocess.run(SSH + ["-i", key, f"root@{node.management.ipv4.ip}",
+    r = subprocess.run(ssh_to(p) + ["-i", key, f"root@{node.management.ipv4.ip}",
                               f"echo '{marker}' >> /etc/login.defs && tail -1 /etc/login.defs && hostname"],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, r.stderr
@@ -118,7 +124,7 @@ def test_host_manages_its_own_network_only(small):
     machine = Path(sysctl).read_text()
     flipped = "0" if machine.strip() == "1" else "1"
     key = str(secrets_dir(p) / "id_ed25519")
-    r = subprocess.run(SSH + ["-i", key, f"root@{node.management.ipv6.ip}",
+    r = subprocess.run(ssh_to(p) + ["-i", key, f"root@{node.management.ipv6.ip}",
                               f"echo {flipped} > {sysctl} && cat {sysctl} && nft add table inet egovops_lab_test && nft list tables"],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, r.stderr

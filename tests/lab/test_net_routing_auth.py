@@ -97,3 +97,36 @@ def test_wrong_key_loses_adjacency_and_verify_names_the_router(seclab):
     assert res.returncode == 0 and "WrongKey12345678" not in res.stdout and not any(k in res.stdout for k in keys)
     ver = cli("net", "verify", "--limit", LIMIT, "--json", "--wait", "60")
     assert ver.returncode == 0, ver.stdout[-2000:]
+
+
+def test_a_replaced_host_key_is_refused_by_name_and_the_others_are_done(seclab, tmp_path):
+    """netmiko (net push) and paramiko (comply) verify against the lab's known_hosts: a device whose
+    recorded key differs is refused with exit 1 naming it; the other devices are still done."""
+    import subprocess as sp
+
+    from egovops.lab.known_hosts import path_for, write
+
+    p, _ = seclab
+    kh = path_for(p)
+    sp.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "k")], check=True)
+    fake = (tmp_path / "k.pub").read_text().split()[1]
+    victims = {str(p.router("chuzhou-rt").management.ipv4.ip), str(p.node("chuzhou").management.ipv4.ip)}
+    lines = []
+    for line in kh.read_text().splitlines():
+        names, kind, key = line.split()
+        lines.append(f"{names} {kind} {fake if victims & set(names.split(',')) else key}\n")
+    kh.write_text("".join(lines))
+    try:
+        res = cli("net", "push", "--limit", "province-rt,chuzhou-rt", "--json")
+        assert res.returncode == 1, res.stdout[-2000:]
+        devs = {d["name"]: d for d in json.loads(res.stdout)["devices"]}
+        assert devs["chuzhou-rt"]["status"] == "failed" and "host key" in devs["chuzhou-rt"]["error"]
+        assert "chuzhou-rt" in devs["chuzhou-rt"]["error"] and devs["province-rt"]["status"] == "unchanged"
+        res = cli("comply", "--limit", "chuzhou,province", "--json", "--report", "")
+        rows = json.loads(res.stdout)["results"]
+        bad = [r for r in rows if r["node"] == "chuzhou"]
+        assert bad and all(r["status"] == "error" and "host key" in r["evidence"] for r in bad)
+        assert not any("host key" in r["evidence"] for r in rows if r["node"] == "province")
+    finally:
+        write(p)                                 # the lab's true keys again
+    assert cli("net", "push", "--limit", "chuzhou-rt", "--json").returncode == 0

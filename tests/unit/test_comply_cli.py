@@ -93,7 +93,7 @@ def test_comply_table_shows_evidence_literally(monkeypatch, tmp_path):
 
     evidence = "[/etc/shadow] mode 644 [waiver by a expired on 2020-01-01]"
 
-    def fake_scan(targets, cat, params, key, name, version, progress=None, controls=None):
+    def fake_scan(targets, cat, params, key, name, version, progress=None, controls=None, known_hosts=None):
         t = targets[0]
         return Scan(name, version, "2026-11-23T17:00:00+00:00", 0.1,
                     [Result(t.node, t.city, t.name_zh, "L3-CES2-04", "access_control", "fail", evidence)])

@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import NoReturn
 
 import click
-
-from egovops.cli.common import inventory_option, json_option, load_or_exit
 from rich.markup import escape
 
+from egovops.cli.common import inventory_option, json_option, load_or_exit
 from egovops.cli.output import BAD_INPUT, OK, bad_input, console, print_json, table
 from egovops.model.province import Province
 from egovops.render import render_all, write_tree

@@ -14,9 +14,9 @@ from typing import Optional
 import click
 from rich.markup import escape
 
-from egovops.cli.common import inventory_option, json_option, load_or_exit
 from egovops.cli import output
-from egovops.cli.output import bad_input, CHECK_FAILED, OK, console, err_console, print_json
+from egovops.cli.common import inventory_option, json_option, load_or_exit
+from egovops.cli.output import CHECK_FAILED, OK, bad_input, console, err_console, print_json
 from egovops.model.province import Province
 from egovops.render.files import OutputFolderError
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 

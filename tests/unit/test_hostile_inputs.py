@@ -45,7 +45,7 @@ def snapshot(root: Path) -> dict[str, tuple[str, bytes]]:
     return out
 
 
-def run(*args: str) -> "CliRunner.invoke":
+def run(*args: str) -> CliRunner.invoke:
     res = CliRunner().invoke(cli, list(args))
     assert res.exception is None or isinstance(res.exception, SystemExit), repr(res.exception)
     return res
@@ -353,7 +353,7 @@ def test_every_ipv6_address_prints_exactly(what: str, lab_province, wide: None) 
     elif what == "routers":
         wanted = [str(r.loopback.ipv6.ip) for r in p.routers]
     else:
-        wanted = [str(l.a.address.ipv4) for l in p.links]
+        wanted = [str(link.a.address.ipv4) for link in p.links]
     missing = [w for w in wanted if f" {w} " not in res.stdout]
     assert not missing, missing[:5]
     assert any(":a:" in w or w.endswith(":a::/64") for w in wanted) or what != "nodes"

@@ -25,6 +25,8 @@ from egovops.render.files import MANIFEST, write_tree
 
 pytestmark = pytest.mark.unit
 
+LAB = str(Path(__file__).resolve().parents[2] / "inventories" / "lab")
+
 
 def snapshot(root: Path) -> dict[str, tuple[str, bytes]]:
     """Every entry below ``root``: files by content, symlinks by target, folders by name."""
@@ -343,8 +345,6 @@ def test_markup_in_names_and_paths_prints_literally(flat_lab: Path, tmp_path: Pa
 @pytest.mark.parametrize("what", ["nodes", "routers", "links"])
 def test_every_ipv6_address_prints_exactly(what: str, lab_province, wide: None) -> None:
     """rich's emoji codes turned fd00:34:1:a::/64 into fd00:34:1🅰:/64 (:a:, :b:, :id: ...)."""
-    from egovops.cli.common import DEFAULT_INVENTORY  # noqa: F401 - the lab is the default inventory
-
     res = run("inventory", "show", "--inventory", lab_province.source, "--what", what)
     assert res.exit_code == 0
     p = lab_province
@@ -365,6 +365,14 @@ def test_messages_print_addresses_exactly(wide: None) -> None:
     res = run("stacks", "preview", "--stack", "fd00:34:1:a::/64", "--stack", "x:b:[/y]")
     assert res.exit_code == 2
     assert "fd00:34:1:a::/64" in res.stderr and "x:b:[/y]" in res.stderr and "🅰" not in res.stderr
+
+
+def test_net_render_table_prints_paths_exactly(tmp_path: Path, wide: None) -> None:
+    """The router-config table carries the --out path in every row."""
+    out = tmp_path / "n[/x]:a:b:"
+    res = run("net", "render", "--inventory", LAB, "--limit", "chuzhou-rt", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    assert f"{out}/chuzhou-rt" in res.stdout and "🅰" not in res.stdout
 
 
 def test_styled_cells_keep_our_markup_only() -> None:
@@ -413,7 +421,7 @@ def test_comply_with_an_impossible_waiver_date_exits_2(tmp_path: Path, flat_lab:
 def test_an_empty_limit_selects_nothing_and_is_refused(limit: str, tmp_path: Path) -> None:
     """--limit ' , ' selected every device (for a push: every router)."""
     out = tmp_path / "net"
-    res = CliRunner().invoke(cli, ["net", "render", "--inventory", "inventories/lab", "--limit", limit,
+    res = CliRunner().invoke(cli, ["net", "render", "--inventory", LAB, "--limit", limit,
                                    "--out", str(out)])
     assert res.exit_code == 2 and "--limit" in res.output and "names no device" in res.output
     assert not out.exists()

@@ -45,8 +45,10 @@ def comply(inventory: str, limit: str | None, as_json: bool, waivers_file: str |
     from egovops.compliance.targets import REPO, role_params, select
     from egovops.exporters.compliance import write_textfile
 
+    from egovops.compliance.routers import is_router_control, router_selection, scan_routers, with_routers
+
     p = load_or_exit(inventory, as_json)
-    cat = load()
+    cat = with_routers(load())
     say = (lambda m: err_console.print(f"[dim]{escape(m)}[/]")) if as_json else \
         (lambda m: console.print(f"[dim]{escape(m)}[/]"))
 
@@ -72,8 +74,13 @@ def comply(inventory: str, limit: str | None, as_json: bool, waivers_file: str |
     sel = select(p, limit)
     if sel.note:
         say(sel.note)
-    if not sel.targets:
-        bad("no hosts selected (check --limit, and that the lab is up)")
+    rnames, rnote = router_selection(p, limit)
+    if rnote and rnames:
+        say(rnote)
+    if not sel.targets and not rnames:
+        bad("no hosts or routers selected (check --limit, and that the lab is up)")
+    host_controls = [c for c in chosen if not is_router_control(c)]
+    router_controls = [c.id for c in chosen if is_router_control(c)]
     outdir = Path(out) if out else REPO / "build" / "compliance" / p.meta.name
     prom_path = Path(textfile) if textfile else outdir / "egov_compliance.prom"
     try:  # where the results go must be writable before the hosts are scanned
@@ -81,14 +88,17 @@ def comply(inventory: str, limit: str | None, as_json: bool, waivers_file: str |
             d.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         bad(f"cannot write the reports or metrics: {exc}")
-    say(f"checking {len(chosen)} controls on {len(sel.targets)} hosts (testinfra, paramiko, {len(sel.targets)} in parallel)")
+    say(f"checking {len(host_controls)} controls on {len(sel.targets)} hosts (testinfra, paramiko) and "
+        f"{len(router_controls)} on {len(rnames)} routers (netmiko)")
 
     def progress(node: str, rows: list) -> None:
         c = {s: sum(1 for r in rows if r.status == s) for s in STYLE}
         say(f"  {node}: " + " ".join(f"{k} {v}" for k, v in c.items()))
 
-    s = scan(sel.targets, cat, role_params(), sel.key, p.meta.name, p.meta.version, progress=progress, controls=chosen,
-             known_hosts=sel.known_hosts)
+    s = scan(sel.targets if host_controls else [], cat, role_params(), sel.key, p.meta.name, p.meta.version,
+             progress=progress, controls=host_controls or chosen, known_hosts=sel.known_hosts)
+    if router_controls:
+        s.results += scan_routers(p, rnames, router_controls, progress=progress)
     s.note = sel.note
     s.unused_waivers = wv.apply(s.results, waivers, dt.date.today())
     written = rep.write(s, cat, outdir, fmts)

@@ -20,6 +20,7 @@ from typing import Any, Optional
 
 import yaml
 
+from egovops.compliance.catalogue import Catalogue, Control, Family
 from egovops.compliance.checks import Outcome
 from egovops.compliance.results import Result
 from egovops.model.province import Province
@@ -257,17 +258,49 @@ def check_config(text: str, vendor: str, e: Expect, controls: Sequence[RouterCon
     return out
 
 
-def scan_routers(province: Province, limit: Optional[str], workers: int = 8,
-                 progress: Callable[[str, list[Result]], None] = lambda n, r: None) -> list[Result]:
-    """Read every selected router (ours, up) over netmiko and check it; unreadable = error rows."""
+def router_selection(province: Province, limit: Optional[str]) -> tuple[list[str], str]:
+    """Our routers matching ``limit`` (lab: those up), and a note on what was left out."""
+    from egovops.network.targets import SelectionError, select
+
+    try:
+        sel = select(province, limit)
+    except SelectionError as exc:
+        return [], str(exc)
+    names = [n for n in sel.routers if province.router(n).is_ours]
+    left = len([n for n in sel.skipped if province.router(n).is_ours])
+    return names, (f"{left} selected router(s) not up, left out" if left else "")
+
+
+def with_routers(cat: Catalogue) -> Catalogue:
+    """The host catalogue plus the router controls (one catalogue for reports, waivers and metrics)."""
+    fam = Family(FAMILY, "网络设备", "Network devices (routers)", "8.1.2-8.1.4")
+    extra = tuple(Control(id=c.id, family=fam, clause=c.clause, title_zh=c.title_zh, title_en=c.title_en,
+                          rationale="", checked_by=f"routers:{CHECKS[c.id].__name__}", disruptive=False,
+                          enforced_tag=None, enforced_role="network templates (egovops net push)")
+                  for c in load_catalogue())
+    return Catalogue({**cat.families, FAMILY: fam}, tuple(cat.controls) + extra)
+
+
+def is_router_control(c: Control) -> bool:
+    return c.family.slug == FAMILY
+
+
+def scan_routers(province: Province, names: Sequence[str], control_ids: Optional[Sequence[str]] = None,
+                 workers: int = 8, progress: Callable[[str, list[Result]], None] = lambda n, r: None) -> list[Result]:
+    """Read each router over netmiko (host keys verified) and check it; unreadable = error rows."""
     from egovops.network import credentials
     from egovops.network.device import open_session
-    from egovops.network.targets import default_vendor, intent_of, select, target_of
+    from egovops.network.targets import default_vendor, intent_of, target_of
 
-    controls = load_catalogue()
+    controls = [c for c in load_catalogue() if control_ids is None or c.id in set(control_ids)]
+    if not names or not controls:
+        return []
     vendor = default_vendor(province)
-    names = [n for n in select(province, limit).routers if province.router(n).is_ours]
-    creds = credentials.load(province)
+    try:
+        creds = credentials.load(province)
+    except credentials.CredentialError as exc:     # fail closed: every row an error, naming why
+        return [Result(n, province.router(n).city or "", province.router(n).name_zh, c.id, FAMILY, "error",
+                       f"configuration not read: {exc}"[:300]) for n in names for c in controls]
     credentials.install_redaction(creds)
 
     def one(name: str) -> list[Result]:

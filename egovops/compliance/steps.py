@@ -25,19 +25,24 @@ def comply(ctx: DeployContext) -> StepResult:
     from egovops.compliance.targets import REPO, role_params, select
     from egovops.exporters.compliance import write_textfile
     p = ctx.province or load_inventory(ctx.inventory)
-    cat = load()
+    from egovops.compliance.routers import is_router_control, router_selection, scan_routers, with_routers
+
+    cat = with_routers(load())
     sel = select(p, ctx.options.get("limit"))
-    if not sel.targets:
-        return StepResult("skipped", sel.note or "no hosts selected")
+    rnames, _ = router_selection(p, ctx.options.get("limit"))
+    if not sel.targets and not rnames:
+        return StepResult("skipped", sel.note or "no hosts or routers selected")
     wfile = ctx.options.get("waivers") or (LAB_WAIVERS if p.meta.environment == "lab" else None)
     waivers = wv.load(wfile, cat) if wfile else []
-    s = scan(sel.targets, cat, role_params(), sel.key, p.meta.name, p.meta.version, known_hosts=sel.known_hosts)
+    s = scan(sel.targets, cat, role_params(), sel.key, p.meta.name, p.meta.version, known_hosts=sel.known_hosts,
+             controls=[c for c in cat.controls if not is_router_control(c)])
+    s.results += scan_routers(p, rnames)
     s.unused_waivers = wv.apply(s.results, waivers, dt.date.today())
     out = REPO / "build" / "compliance" / p.meta.name
     written = rep.write(s, cat, out, rep.FORMATS)
     write_textfile(s, out / "egov_compliance.prom")
     c = s.counts()
-    summary = (f"{len(s.nodes())} hosts: pass {c['pass']}, fail {c['fail']}, waived {c['waived']}, error {c['error']}"
+    summary = (f"{len(s.nodes())} hosts and routers: pass {c['pass']}, fail {c['fail']}, waived {c['waived']}, error {c['error']}"
                f" (score {s.score() * 100:.1f}%){'; waivers ' + str(wfile) if wfile else ''}; report {written['html']}")
     return StepResult("failed" if s.failed else "ok", summary, {"counts": c, "score": s.score(),
                                                                  "reports": {k: str(v) for k, v in written.items()}})

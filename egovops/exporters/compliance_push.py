@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import testinfra
 
 from egovops.compliance.results import Scan
-from egovops.compliance.runner import ssh_config
+from egovops.compliance.runner import ssh_config, verified_client
 from egovops.exporters.compliance import NODE_EXPORTER_TEXTFILE_DIR, exposition
 from egovops.harden.targets import Selection
 
@@ -25,6 +25,7 @@ def push_textfiles(scan: Scan, sel: Selection) -> int:
     def one(t) -> bool:
         text = exposition(scan, t.node)
         host = testinfra.get_host(f"paramiko://root@{t.address}", ssh_config=cfg)
+        host.backend.__dict__["client"] = verified_client(t, sel.key, sel.known_hosts, 15)   # host key verified
         cmd = (f"mkdir -p {d} && printf %s {shlex.quote(text)} > {d}/egov_compliance.prom.tmp && "
                f"mv {d}/egov_compliance.prom.tmp {d}/egov_compliance.prom")
         return host.run(cmd).rc == 0

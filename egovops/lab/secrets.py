@@ -40,12 +40,20 @@ def ensure(province: Province) -> Path:
     creds = d / "router-credentials.env"
     if not creds.exists():
         _write_private(creds, f"EGOVOPS_NET_USERNAME={NET_USERNAME}\nEGOVOPS_NET_PASSWORD={_secrets.token_urlsafe(18)}\n")
-    keys = d / "routing-keys.env"        # OSPF/OSPFv3/BGP keys (egovops.network.routing_keys)
+    keys = d / "routing-keys.env"        # OSPF/OSPFv3/BGP keys (read by egovops.network.routing_keys)
     if not keys.exists():
-        from egovops.network.routing_keys import lab_file_text
-
-        _write_private(keys, lab_file_text())
+        _write_private(keys, routing_keys_text())
     return d
+
+
+# variable -> length of the lab's routing-protocol keys; within the domains egovops.network.routing_keys
+# checks (OSPFv2 MD5 at most 16 characters). Defined here because the lab never imports the network layer.
+ROUTING_KEYS = {"EGOVOPS_OSPF_KEY": 16, "EGOVOPS_OSPF6_KEY": 32, "EGOVOPS_BGP_KEY": 32}
+_ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+
+def routing_keys_text() -> str:
+    return "".join(f"{var}={''.join(_secrets.choice(_ALNUM) for _ in range(n))}\n" for var, n in ROUTING_KEYS.items())
 
 
 def router_credentials(province: Province) -> tuple[str, str]:

@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets as _secrets
-import string
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -39,7 +37,6 @@ KEY_ID = 1            # OSPF key id; a rollover adds id 2 beside it (see runbook
 LAB_FILE = "routing-keys.env"
 # What `net render` shows instead of a key: valid config for both vendors, obviously not a key.
 PLACEHOLDERS = {"ospf": "VAULT-OSPF-KEY", "ospf6": "VAULT-OSPF6-KEY", "bgp": "VAULT-BGP-KEY"}
-_ALPHABET = string.ascii_letters + string.digits
 _BAD = re.compile(r"[^\x21-\x7e]|[#!?\"']")
 
 # Lines that carry a key, per vendor dialect (FRR and VRP): the key is the last group.
@@ -88,22 +85,25 @@ def _build(values: dict[str, str], source: str) -> RoutingKeys:
     return RoutingKeys(Secret(values["ospf"]), Secret(values["ospf6"]), Secret(values["bgp"]), source)
 
 
-def generate() -> dict[str, str]:
-    """Fresh random keys at each field's maximum strength within its domain."""
-    return {f: "".join(_secrets.choice(_ALPHABET) for _ in range(min(hi, 32))) for f, (lo, hi) in LENGTHS.items()}
+def lab_generated() -> dict[str, str]:
+    """Keys as ``lab up`` generates them (egovops.lab.secrets), by field (used by the domain test)."""
+    from egovops.lab.secrets import routing_keys_text
+
+    vals = _env_file_text(routing_keys_text())
+    return {f: vals[v] for f, v in FIELDS.items()}
 
 
-def lab_file_text() -> str:
-    return "".join(f"{FIELDS[f]}={v}\n" for f, v in generate().items())
-
-
-def _env_file(path: Path) -> dict[str, str]:
+def _env_file_text(text: str) -> dict[str, str]:
     out: dict[str, str] = {}
-    for line in path.read_text().splitlines():
+    for line in text.splitlines():
         if "=" in line and not line.lstrip().startswith("#"):
             k, _, v = line.partition("=")
             out[k.strip()] = v.strip()
     return out
+
+
+def _env_file(path: Path) -> dict[str, str]:
+    return _env_file_text(path.read_text())
 
 
 def from_vault(path: Path, vault_password: str) -> RoutingKeys:

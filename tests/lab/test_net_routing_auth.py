@@ -130,3 +130,25 @@ def test_a_replaced_host_key_is_refused_by_name_and_the_others_are_done(seclab, 
     finally:
         write(p)                                 # the lab's true keys again
     assert cli("net", "push", "--limit", "chuzhou-rt", "--json").returncode == 0
+
+
+def test_comply_checks_routers_and_catches_a_removed_ospf_key(seclab):
+    """`egovops comply` reads the routers over netmiko: all router controls pass after a push; a removed
+    OSPF key fails L3-NET-CNS01 with the interface as evidence (and no key in the output)."""
+    p, keys = seclab
+    assert cli("net", "push", "--limit", "chuzhou-rt", "--json").returncode == 0
+    res = cli("comply", "--limit", "chuzhou-rt,province-rt", "--json", "--report", "")
+    rows = json.loads(res.stdout)["results"]
+    assert res.returncode == 0, [r for r in rows if r["status"] != "pass"]
+    assert {r["node"] for r in rows} == {"chuzhou-rt", "province-rt"} and len(rows) == 14
+    iface = next(i["name"] for i in intent(p, p.router("chuzhou-rt"))["interfaces"]
+                 if i.get("ospf_area") is not None and not i["ospf_passive"])
+    vtysh(p, "chuzhou-rt", "configure terminal", f"interface {iface}", "no ip ospf message-digest-key 1")
+    try:
+        res = cli("comply", "--limit", "chuzhou-rt", "--json", "--report", "")
+        assert res.returncode == 1
+        bad = [r for r in json.loads(res.stdout)["results"] if r["status"] != "pass"]
+        assert [r["control"] for r in bad] == ["L3-NET-CNS01"] and iface in bad[0]["evidence"]
+        assert not any(k in res.stdout for k in keys)
+    finally:
+        assert cli("net", "push", "--limit", "chuzhou-rt", "--json").returncode == 0

@@ -25,6 +25,7 @@ WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job",
 SECRET_KEY = re.compile(r"(passw(or)?d|secret|token|private[-_.]?key|access[-_.]?key|secret[-_.]?key|credential|apikey|api[-_.]key)", re.I)
 SECRET_VALUE = re.compile(r"(-----BEGIN [A-Z ]*PRIVATE KEY-----|AKIA[0-9A-Z]{16}|(?i:password\s*[=:]\s*\S+))")
 REGISTRY = "registry.egov.ah/"
+DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -180,13 +181,13 @@ def image_pinned(ps: dict[str, Any], c: dict[str, Any]) -> list[str]:
     image = c.get("image") or ""
     name = c.get("name", "?")
     out = []
-    if "@sha256:" not in image:
-        last = image.rsplit("/", 1)[-1]
-        tag = last.split(":", 1)[1] if ":" in last else ""
-        if not tag:
-            out.append(f"container {name} image {image!r} has no tag or digest")
-        elif tag == "latest":
-            out.append(f"container {name} image {image!r} uses 'latest'")
+    ref, _, digest = image.partition("@")
+    last = ref.rsplit("/", 1)[-1]
+    tag = last.split(":", 1)[1] if ":" in last else ""
+    if tag == "latest":
+        out.append(f"container {name} image {image!r} uses 'latest'")
+    if not DIGEST.fullmatch(digest):   # supply chain: a tag can be moved, a digest cannot
+        out.append(f"container {name} image {image!r} is not pinned by digest (repository[:tag]@sha256:<64 hex>)")
     if not image.startswith(REGISTRY):
         out.append(f"container {name} image {image!r} is not from the provincial registry {REGISTRY}")
     return out
@@ -342,7 +343,7 @@ POLICIES: tuple[Policy, ...] = (
     Policy("read-only-root-filesystem", "L3-CES7-20", "8.1.4.7 b)",
     "Integrity of programs in use: containers run with a read-only root filesystem.", "resource", read_only_root),
     Policy("images-pinned", "L3-CES4-20", "8.1.4.4 e)",
-    "Known, patched software only: images come from the provincial registry, pinned by version or digest, never 'latest'.",
+    "Known, patched software only: images come from the provincial registry, pinned by digest (a tag alone can be moved), never 'latest'.",
     "resource", image_pinned),
     Policy("no-secrets-in-configmaps", "L3-CES8-20", "8.1.4.8 b)",
     "Confidentiality in storage: secrets are never kept in plain ConfigMaps.", "resource", no_secrets_in_configmaps),

@@ -104,6 +104,7 @@ def test_render_error_names_the_chart(tmp_path):
     ("registry.egov.ah/platform/identity:3.4.2", {"repository": "registry.egov.ah/platform/identity", "tag": "3.4.2", "digest": ""}),
     ("registry.egov.ah:5000/p/x", {"repository": "registry.egov.ah:5000/p/x", "tag": "", "digest": ""}),
     ("r.egov.ah/p/x@sha256:abc", {"repository": "r.egov.ah/p/x", "tag": "", "digest": "sha256:abc"}),
+    ("r.egov.ah/p/x:1.2@sha256:abc", {"repository": "r.egov.ah/p/x", "tag": "1.2", "digest": "sha256:abc"}),
 ])
 def test_split_image(image, expected):
     assert split_image(image) == expected
@@ -131,6 +132,8 @@ def test_every_platform_alert_has_a_runbook():
 @pytest.mark.parametrize("bad,where", [
     ({"replicaCount": "3"}, "/replicaCount"),
     ({"image": {"repository": "registry.egov.ah/p/x", "tag": "latest"}}, "/image/tag"),
+    ({"image": {"repository": "registry.egov.ah/p/x", "tag": "1.0", "digest": ""}}, "/image/digest"),
+    ({"image": {"repository": "registry.egov.ah/p/x", "tag": "1.0", "digest": "sha256:abc"}}, "/image/digest"),
     ({"service": {"slug": "x", "zone": "dmz", "port": 8443, "type": "ClusterIP"}}, "/service/zone"),
 ])
 def test_values_schema_rejects_bad_values(bad, where):
@@ -148,3 +151,22 @@ def test_custom_resource_typo_fails_naming_the_object():
     problems = schema.validate(prom)
     assert problems and problems[0].object == "PrometheusRule/example/example"
     assert "spec.groups.0.rules.0" in problems[0].path
+
+
+def test_every_inventory_image_is_pinned_by_a_well_formed_digest():
+    """Supply chain (issue 11): each catalogue image resolves to repository:version@sha256:<64 hex>, and a
+    reference missing from the image lock stays without digest (which the schema and policy refuse)."""
+    import re
+
+    from egovops.model import load_inventory
+    from egovops.stacks import REPO_ROOT
+    from egovops.stacks.values import pinned_image
+
+    for inv in ("anhui", "lab"):
+        for s in load_inventory(REPO_ROOT / "inventories" / inv).services:
+            v = pinned_image(s.image)
+            assert re.fullmatch(r"sha256:[0-9a-f]{64}", v["digest"]), (inv, s.slug, v)
+    assert pinned_image("registry.egov.ah/platform/unknown:9.9")["digest"] == ""
+    with pytest.raises(helm.ChartError, match="/image/digest"):
+        helm.render(SERVICE_CHART, {"image": pinned_image("registry.egov.ah/platform/unknown:9.9")},
+                    release="x", namespace="x")

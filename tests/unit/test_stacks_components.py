@@ -12,6 +12,7 @@ import pytest
 from egovops.render.pulumi_config import stack_config
 from egovops.stacks import config as sc
 from egovops.stacks import mockrun
+from egovops.stacks.values import image_digests
 from egovops.stacks.components import (CloudNode, CloudNodeArgs, ObjectStore, ObjectStoreArgs, PlatformService,
                                        PlatformServiceArgs)
 
@@ -109,7 +110,7 @@ def test_platform_service_renders_chart_with_catalogue_values(lab_province):
     (dep,) = of_kind(recs, "Deployment")
     (hpa,) = of_kind(recs, "HorizontalPodAutoscaler")
     c0 = dep.props["spec"]["template"]["spec"]["containers"][0]
-    assert c0["image"] == cat.image
+    assert c0["image"] == f"{cat.image}@{image_digests()[cat.image]}"    # pinned by digest (charts/image-digests.yaml)
     assert c0["resources"]["limits"] == {"cpu": cat.cpu, "memory": cat.memory}
     assert hpa.props["spec"]["minReplicas"] == cat.replicas
     sc_ = c0["securityContext"]

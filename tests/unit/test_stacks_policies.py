@@ -29,7 +29,7 @@ def k8s(obj: dict) -> Subject:
 
 def baseline() -> list[Subject]:
     values = {"fullnameOverride": "case-db", "service": {"slug": "case-db", "zone": "extranet"},
-              "image": {"repository": "registry.egov.ah/platform/case-db", "tag": "1.9.0"}}
+              "image": {"repository": "registry.egov.ah/platform/case-db", "tag": "1.9.0", "digest": "sha256:" + "c" * 64}}
     objs = helm.objects(helm.render(SERVICE_CHART, values, release="case-db", namespace="case-db"))
     ns = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "case-db", "labels": {
         "pod-security.kubernetes.io/enforce": "restricted", "egov.ah/zone": "extranet", "egov.ah/dr-tier": "system"}}}
@@ -117,10 +117,22 @@ def test_policy_rejects_its_violation(name):
 def test_image_without_tag_and_foreign_registry_rejected():
     subs = mutate("Deployment", lambda p: container(p).update(image="docker.io/library/nginx"))(baseline())
     msgs = [v.message for v in policies.by_name("images-pinned").evaluate(subs)]
-    assert any("no tag or digest" in m for m in msgs) and any("provincial registry" in m for m in msgs)
+    assert any("not pinned by digest" in m for m in msgs) and any("provincial registry" in m for m in msgs)
     digest = mutate("Deployment", lambda p: container(p).update(
         image="registry.egov.ah/platform/case-db@sha256:" + "a" * 64))(baseline())
     assert policies.by_name("images-pinned").evaluate(digest) == []
+    both = mutate("Deployment", lambda p: container(p).update(
+        image="registry.egov.ah/platform/case-db:1.9.0@sha256:" + "a" * 64))(baseline())
+    assert policies.by_name("images-pinned").evaluate(both) == []
+
+
+@pytest.mark.parametrize("image", ["registry.egov.ah/platform/case-db:1.9.0",            # a tag alone can be moved
+                                   "registry.egov.ah/platform/case-db:1.9.0@sha256:abc",  # not a sha256 digest
+                                   "registry.egov.ah/platform/case-db@sha256:" + "A" * 64])
+def test_tag_without_a_full_digest_is_refused(image):
+    subs = mutate("Deployment", lambda p: container(p).update(image=image))(baseline())
+    msgs = [v.message for v in policies.by_name("images-pinned").evaluate(subs)]
+    assert any("not pinned by digest" in m for m in msgs), msgs
 
 
 def test_secret_values_in_configmaps_rejected():

@@ -51,11 +51,13 @@ egov.ah/role: {{ .Values.service.role }}
 {{/*
 Image reference: repository@digest when a digest is given, else repository:tag.
 */}}
+{{/* The image by digest (what runs), with the tag kept for people: repository[:tag]@sha256:... */}}
 {{- define "egov-service.image" -}}
-{{- if .Values.image.digest }}
-{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- $digest := required "image.digest is required (pin the image by digest)" .Values.image.digest }}
+{{- if .Values.image.tag }}
+{{- printf "%s:%s@%s" .Values.image.repository .Values.image.tag $digest }}
 {{- else }}
-{{- printf "%s:%s" .Values.image.repository (required "image.tag is required (pin a version)" .Values.image.tag) }}
+{{- printf "%s@%s" .Values.image.repository $digest }}
 {{- end }}
 {{- end }}
 

@@ -34,6 +34,9 @@ def summary(p: Province) -> dict:
         "dr": {"tiers": len(p.dr_tiers), "city_pairs": len([r for r in p.replications if r.kind == "cooperation"]),
                "provincial": len([r for r in p.replications if r.kind != "cooperation"])},
         "services": {"catalogue": len(p.services), "placements": placed},
+        "industry_clouds": {"listed": len(p.industry), "existing": len([c for c in p.industry if c.exists]),
+                            "managed": len(p.managed_industry())},
+        "cross_node_calls": len(p.calls),
     }
 
 
@@ -64,6 +67,9 @@ def validate(inventory: str, as_json: bool) -> None:
         ("prefixes v6", sum(s["prefixes"]["ipv6"].values())),
         ("DR", f"{s['dr']['provincial']} provincial replications, {s['dr']['city_pairs']} city pairs, {s['dr']['tiers']} tiers"),
         ("services placed", f"{s['services']['placements']} placements of {s['services']['catalogue']} services"),
+        ("industry clouds (N)", f"{s['industry_clouds']['listed']} ({s['industry_clouds']['existing']} exist, "
+                                f"{s['industry_clouds']['managed']} managed here)"),
+        ("nodes (1+16+N)", s["cloud_nodes"] + s["industry_clouds"]["listed"]),
     ]
     console.print(table("Summary", ["what", "count"], rows))
 
@@ -71,13 +77,17 @@ def validate(inventory: str, as_json: bool) -> None:
 @inventory_group.command("show")
 @inventory_option
 @json_option
-@click.option("--what", type=click.Choice(["nodes", "routers", "links", "services", "dr"]), default="nodes", show_default=True)
+@click.option("--what", type=click.Choice(["nodes", "routers", "links", "services", "dr", "industry"]), default="nodes", show_default=True)
 def show(inventory: str, as_json: bool, what: str) -> None:
     """Show the resolved model (addresses computed) as a table or JSON."""
     p = load_or_exit(inventory, as_json)
     if what == "nodes":
         cols = ["node", "name", "kind", "router", "service v4", "service v6", "mgmt v4", "mgmt v6"]
         rows = [(n.slug, n.name_zh, n.kind, n.router, str(n.service_v4), str(n.service_v6), str(n.management.ipv4.ip), str(n.management.ipv6.ip)) for n in p.nodes]
+    elif what == "industry":
+        cols = ["cloud", "name", "department", "exists", "routing", "asn/area", "router", "service v4", "service v6"]
+        rows = [(c.slug, c.name_zh, c.department_zh, c.exists, c.routing, c.asn if c.routing == "bgp" else c.area,
+                 c.router.name, str(c.service_v4), str(c.service_v6)) for c in p.industry]
     elif what == "routers":
         cols = ["router", "name", "role", "city", "area", "loopback v4", "loopback v6", "mgmt v4"]
         rows = [(r.name, r.name_zh, r.role, r.city or "", r.area, str(r.loopback.ipv4.ip), str(r.loopback.ipv6.ip), str(r.management.ipv4.ip)) for r in p.routers]

@@ -130,3 +130,37 @@ class Supernets:
 
     def all(self) -> list[IPNetwork]:
         return [*self.by_family(4).values(), *self.by_family(6).values()]
+
+
+# ---- industry clouds (the N of 1+16+N) -----------------------------------------------------------
+# They hang off the provincial core (site 0), whose slots 2..126 no county uses: industry cloud k
+# (1..62) takes router slot 1+k, host management slot 64+k and core links 2+2k (+1 for the video
+# plane). Its service LAN is the k-th /26 (IPv4) or /64 (IPv6) of the ``industry`` supernet in
+# addressing.yaml, apart from the node LANs. Every index depends only on k: adding a cloud
+# renumbers nothing.
+INDUSTRY_MAX_ID = 62
+INDUSTRY_HOST_SLOT_BASE = 64
+INDUSTRY_LAN_LEN = {4: 26, 6: 64}
+
+
+def industry_router_index(cloud_id: int) -> int:
+    return device_index(0, 1 + cloud_id)
+
+
+def industry_host_index(cloud_id: int) -> int:
+    return device_index(0, INDUSTRY_HOST_SLOT_BASE + cloud_id)
+
+
+def industry_link_index(cloud_id: int, plane: str) -> int:
+    return link_index(0, 2 + 2 * cloud_id + PLANES.index(plane))
+
+
+def industry_lan(net: IPNetwork, cloud_id: int) -> IPNetwork:
+    """Industry cloud ``cloud_id``'s service LAN: its /26 (IPv4) or /64 (IPv6) of the industry supernet."""
+    plen = INDUSTRY_LAN_LEN[net.version]
+    if plen < net.prefixlen:
+        raise PlanCapacityError(f"industry supernet {net} is smaller than one /{plen}")
+    count = 2 ** (plen - net.prefixlen)
+    if cloud_id >= count:
+        raise PlanCapacityError(f"industry cloud id {cloud_id} does not fit in {net} ({count} /{plen} LANs)")
+    return ipaddress.ip_network((int(net.network_address) + cloud_id * 2 ** (net.max_prefixlen - plen), plen))

@@ -7,6 +7,7 @@ files it lacks are taken from the base (the lab inherits the province and overri
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from pathlib import Path
 from typing import Any, Callable
@@ -14,7 +15,7 @@ from typing import Any, Callable
 from pydantic import ValidationError
 
 from egovops.model import addressing as plan
-from egovops.model import schema
+from egovops.model import calls, industry, schema
 from egovops.model.problems import InventoryError, Problem
 from egovops.model.province import (
     County, DrTier, DualStack, Endpoint, Link, Node, Noc, Province, Replication, Router, Service,
@@ -121,6 +122,8 @@ def _parse(col: _Collector, files: dict[str, Path]) -> dict[str, Any]:
     parsed: dict[str, Any] = {}
     for fname, model in schema.FILES.items():
         path = files.get(fname)
+        if path is None and fname in schema.OPTIONAL_FILES:
+            continue
         if path is None:
             col.problems.append(Problem(col.rel(col.root / fname), "", f"missing file {fname}",
                                         "create it, or set base: in inventory.yaml to inherit it", kind="missing-file"))
@@ -252,7 +255,7 @@ def load_inventory(path: str | Path) -> Province:
     if any(p.path == "base" and p.kind in ("base", "missing-file", "unreadable") for p in col.problems):
         # a broken base: the files it would have provided are that one problem, not eight more
         col.problems = [p for p in col.problems if not (p.kind == "missing-file" and p.path == "")]
-    if len(parsed) != len(schema.FILES) or col.problems:
+    if any(f not in parsed for f in schema.FILES if f not in schema.OPTIONAL_FILES) or col.problems:
         # Semantic checks need every file; still report every per-file problem at once.
         _semantic_checks_partial(col, parsed)
         raise InventoryError(col.problems)
@@ -371,6 +374,7 @@ def _build(col: _Collector, root: Path, p: dict[str, Any]) -> Province | None:
     df: schema.DrFile = p["dr.yaml"]
     sf: schema.ServicesFile = p["services.yaml"]
     zf: schema.ZonesFile = p["zones.yaml"]
+    ind: schema.IndustryFile = p.get("industry.yaml") or schema.IndustryFile(departments={}, clouds=[])
 
     _check_nodes(col, nf)
     nets = _networks(col, af, meta.environment)
@@ -527,11 +531,19 @@ def _build(col: _Collector, root: Path, p: dict[str, Any]) -> Province | None:
             col.add("zones.yaml", ("flows", i, key), f"unknown flow endpoint {ref!r}",
                     "use zone:<name>, service:<slug>" + (", public, extranet or management" if end == "from_" else ""), "unknown-ref")
 
+    # ---- cross-node calls (zones.yaml) and industry clouds (egovops.model.calls, egovops.model.industry)
+    calls.check(col, sf, zf)
+    inets = industry.supernets(col, af, nets, meta.environment)
+    industry.check(col, ind, nf=nf, sf=sf, lf=lf, tiers=tiers, taken_names=set(node_by_slug) | router_names
+                   | {f"{city}-{c.slug}" for city, cs in cf.counties.items() for c in cs} | {lf.uplink.peer},
+                   nets=nets, inets=inets, environment=meta.environment)
+
     if col.problems or nets is None or provincial is None:
         return None
     try:
         province = _resolve(meta, root, nf, cf, lf, af, df, sf, zf, nets)
         _check_derived_names(col, province, nf, cf, lf)
+        province = dataclasses.replace(province, industry=industry.resolve(ind, nets, inets, lf), calls=tuple(zf.calls))
         return province
     except plan.PlanCapacityError as exc:
         keys: tuple[Any, ...] = ()

@@ -14,7 +14,7 @@ from typing import Literal, Optional
 from egovops.model.addressing import IPInterface, IPNetwork, Supernets
 from egovops.model import schema
 
-RouterRole = Literal["core", "city", "county", "external"]
+RouterRole = Literal["core", "city", "county", "external", "industry"]
 LinkKind = Literal["backbone", "county", "uplink", "access", "extra"]
 
 
@@ -135,6 +135,46 @@ class Replication:
 
 
 @dataclass(frozen=True)
+class IndustryCloud:
+    """An industry cloud (the N of 1+16+N) as the province manages it: every address from the plan.
+
+    Kept apart from :attr:`Province.nodes`, :attr:`Province.routers` and :attr:`Province.links` on
+    purpose: the 1+16 lab and deploy stay exactly as they are, and each consumer opts in (see
+    :meth:`Province.managed_industry`).
+    """
+
+    id: int
+    slug: str
+    name_zh: str
+    name_en: str
+    department: str
+    department_zh: str
+    department_en: str
+    exists: bool
+    zone: str
+    routing: Literal["bgp", "ospf"]
+    asn: Optional[int]             # its own AS (routing: bgp)
+    area: Optional[int]            # its OSPF area (routing: ospf)
+    max_prefix: int
+    hosts: tuple[str, ...]         # catalogue services it runs itself
+    consumes: tuple[str, ...]      # provincial services it calls
+    dr_tier: Optional[str]
+    service_v4: ipaddress.IPv4Network
+    service_v6: ipaddress.IPv6Network
+    own_prefixes: tuple[IPNetwork, ...]   # its pre-existing address space (prefixes: in industry.yaml)
+    router: Router                 # <slug>-rt, outside-managed, homed on the provincial core
+    links: tuple[Link, ...]        # core <-> its router (one per plane) and its access LAN
+    address: DualStack             # its host on the service LAN
+    gateway: DualStack
+    management: DualStack
+
+    @property
+    def accepted_prefixes(self) -> tuple[IPNetwork, ...]:
+        """The only prefixes the province accepts from it: its service LANs and its own space."""
+        return (self.service_v4, self.service_v6, *self.own_prefixes)
+
+
+@dataclass(frozen=True)
 class Noc:
     controller: DualStack          # the provincial NOC on the management network
     ntp: tuple[str, ...]
@@ -161,6 +201,8 @@ class Province:
     zones: schema.ZonesFile
     segments: schema.Segments
     object_store: Optional[schema.ObjectStoreSpec] = None   # dr.yaml object_store (None: no object tier)
+    industry: tuple[IndustryCloud, ...] = ()                 # industry.yaml (validated, addressed)
+    calls: tuple[schema.ServiceCall, ...] = ()               # zones.yaml calls: cross-node flows
     _index: dict = field(default_factory=dict, compare=False, repr=False)
 
     # ---- lookups
@@ -185,6 +227,16 @@ class Province:
     def cloud_nodes(self) -> tuple[Node, ...]:
         """The 1+16: provincial node and city nodes (DR sites excluded)."""
         return tuple(n for n in self.nodes if n.kind in ("provincial", "city"))
+
+    def managed_industry(self) -> tuple[IndustryCloud, ...]:
+        """Industry clouds the derived artefacts (Ansible, NOC targets, stacks) include.
+
+        Production: those that exist today (``exists: true``). A lab: none — the default lab is
+        the 1+16 estate; a lab brings industry clouds up only when asked (not built yet).
+        """
+        if self.meta.environment != "production":
+            return ()
+        return tuple(c for c in self.industry if c.exists)
 
     def links_of(self, device: str) -> list[tuple[Link, Endpoint, Endpoint]]:
         """(link, local end, remote end) for every link touching ``device``."""
@@ -220,6 +272,11 @@ def device_tags(province: Province, name: str) -> set[str]:
     for n in province.nodes:
         if n.slug == name:
             tags |= {f"kind:{n.kind}", f"city:{n.city}", "type:host", f"role:{n.kind}"}
+    for c in province.industry:
+        if name == c.slug:
+            tags |= {"kind:industry", "type:host", "role:industry"}
+        elif name == c.router.name:
+            tags |= {"kind:industry", "type:router", "role:industry"}
     return tags
 
 

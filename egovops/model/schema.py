@@ -152,6 +152,9 @@ class FamilySupernets(Strict):
     p2p: str
     service: str
     management: str
+    #: industry clouds' service LANs (a /26 or /64 each, indexed by cloud id); without it an
+    #: inventory's industry clouds are validated but not addressed (egovops.model.industry)
+    industry: Optional[str] = None
 
 
 class NocServices(Strict):
@@ -281,6 +284,23 @@ class ServiceSpec(Strict):
     dr_tier: Optional[str] = None
 
 
+CALL_LEVELS = ("province", "city")
+CALL_END = r"^(province|city):[a-z][a-z0-9]*(-[a-z0-9]+)*$"
+
+
+class ServiceCall(Strict):
+    """A cross-node call the plans require (zones.yaml ``calls``): ``<level>:<service>`` -> another node's.
+
+    Levels: ``province`` (the provincial node) and ``city`` (every city node). Calls not listed
+    here stay denied between nodes (egovops.stacks.flows). Industry clouds' calls come from their
+    ``consumes`` list in industry.yaml.
+    """
+
+    from_: str = Field(alias="from", pattern=CALL_END)
+    to: str = Field(pattern=CALL_END)
+    why: Label
+
+
 class ServicesFile(Strict):
     defaults: ServiceDefaults = Field(default_factory=ServiceDefaults)
     services: list[ServiceSpec]
@@ -310,6 +330,62 @@ class ZonesFile(Strict):
     zones: dict[str, ZoneSpec]
     flows: list[Flow]
     host_firewall: list[HostPort]
+    calls: list[ServiceCall] = Field(default_factory=list)
+
+
+# ---------------------------------------------------------------- industry.yaml
+AttachMode = Literal["bgp", "ospf"]
+
+
+class Department(Strict):
+    """An owner department (主管部门) of industry clouds, named in both languages."""
+
+    name_zh: Label
+    name_en: Label
+
+
+class IndustryAttach(Strict):
+    """Where and how an industry cloud attaches to the extranet: always the provincial core router.
+
+    ``routing: bgp`` needs the cloud's own private ``asn`` (eBGP, the province filters what it
+    accepts); ``routing: ospf`` puts the attachment in OSPF ``area`` (its own area, never 0).
+    """
+
+    to: Literal["province-rt"] = "province-rt"
+    planes: list[Plane] = Field(min_length=1, max_length=2)
+    routing: AttachMode
+    asn: Optional[int] = Field(default=None, ge=64512, le=4294967294)
+    area: Optional[int] = Field(default=None, ge=1, le=4294967295)
+    bandwidth: str = "1Gbps"
+    max_prefix: int = Field(default=20, ge=1, le=2000)
+
+    _bw = field_validator("bandwidth")(_check_bandwidth)
+
+
+class IndustryCloudSpec(Strict):
+    """One of the N industry clouds (特色行业云) under the province's unified management (统一纳管).
+
+    ``id`` is stable (1..62): it indexes the cloud's router, host, links and service LAN in the
+    address plan (egovops.model.addressing), so adding a cloud renumbers nothing.
+    """
+
+    id: int = Field(ge=1, le=62)
+    slug: str = Field(pattern=SLUG, max_length=11)
+    name_zh: Label
+    name_en: Label
+    department: str = Field(pattern=SLUG)
+    exists: bool
+    zone: Literal["extranet"] = "extranet"
+    attach: IndustryAttach
+    hosts: list[str] = Field(default_factory=list)
+    consumes: list[str] = Field(default_factory=list)
+    prefixes: list[str] = Field(default_factory=list, max_length=16)
+    dr_tier: Optional[str] = None
+
+
+class IndustryFile(Strict):
+    departments: dict[str, Department]
+    clouds: list[IndustryCloudSpec]
 
 
 FILES: dict[str, type[Strict]] = {
@@ -321,8 +397,13 @@ FILES: dict[str, type[Strict]] = {
     "dr.yaml": DrFile,
     "services.yaml": ServicesFile,
     "zones.yaml": ZonesFile,
+    "industry.yaml": IndustryFile,
 }
-"""Every file an inventory consists of, and its model. All are required (directly or via base)."""
+"""Every file an inventory consists of, and its model. All are required (directly or via base),
+except those in :data:`OPTIONAL_FILES`."""
+
+OPTIONAL_FILES = frozenset({"industry.yaml"})
+"""Files an inventory may lack: an inventory without industry.yaml has no industry clouds."""
 
 
 def parse_network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:

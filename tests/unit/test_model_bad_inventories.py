@@ -198,7 +198,7 @@ CASES: list[Case] = [
          "addressing.yaml", "ipv4.service", "lab-range", r"outside the lab ranges", line_at="10.34.128.0/17"),
     Case("lab-ipv6-outside-range", replace("addressing.yaml", "service: fd00:34:1::/56", "service: 2001:db8:34:100::/56"),
          "addressing.yaml", "ipv6.service", "lab-range", r"outside the lab ranges", line_at="2001:db8:34:100::/56"),
-    Case("missing-ipv6", replace("addressing.yaml", "ipv6:\n  loopback: fd00:34:0:1::/64\n  p2p: fd00:34:0:2::/64\n  service: fd00:34:1::/56\n  management: fd00:34:0:ff::/64\n", ""),
+    Case("missing-ipv6", replace("addressing.yaml", "ipv6:\n  loopback: fd00:34:0:1::/64\n  p2p: fd00:34:0:2::/64\n  service: fd00:34:1::/56\n  management: fd00:34:0:ff::/64\n  industry: fd00:34:2::/56\n", ""),
          "addressing.yaml", "ipv6", "missing-key", r"'ipv6' is missing", hint="dual stack"),
     Case("supernet-too-small-v4", replace("addressing.yaml", "loopback: 198.18.0.0/20", "loopback: 198.18.0.0/24"),
          "addressing.yaml", "ipv4.loopback", "capacity", r"does not fit", line_at="198.18.0.0/24"),

@@ -106,10 +106,11 @@ class Writer(threading.Thread):
     acknowledged write with its id. Reconnects with the same connection string after any error."""
 
     def __init__(self, conninfo: str, drill_id: str, max_writes: int = MAX_WRITES, seconds: float = WRITER_SECONDS,
-                 interval: float = 0.02) -> None:
+                 interval: float = 0.02, city: str = "") -> None:
         super().__init__(daemon=True, name=f"dr-writer-{drill_id}")
         self.conninfo, self.drill_id, self.max_writes, self.seconds, self.interval = (
             conninfo, drill_id, max_writes, seconds, interval)
+        self.city = city
         self.acks: list[Ack] = []
         self.errors: list[tuple[float, str]] = []
         self.attempts = 0
@@ -131,7 +132,7 @@ class Writer(threading.Thread):
                 seq = self.attempts
                 conn.execute("INSERT INTO cases (case_no, city, item, status, applicant, payload) "
                              "VALUES (%s, %s, %s, %s, %s, %s::jsonb)",
-                             (self.case_no(seq), "hefei", "DR drill write", "accepted", "egovops dr drill",
+                             (self.case_no(seq), self.city, "DR drill write", "accepted", "egovops dr drill",
                               f'{{"drill": "{self.drill_id}", "seq": {seq}}}'))
                 with self.lock:
                     self.acks.append(Ack(seq, self.case_no(seq), time.monotonic(), conn.info.host))
@@ -239,7 +240,8 @@ def province_primary_loss(province: Province, progress: Progress = lambda m: Non
     res = DrillResult("province-primary-loss", province.meta.name, new_drill_id(), tier=dp.system_tier,
                       targets=targets_for(province, dp.system_tier), old_primary=primary, new_primary=standby)
     res.event(f"pair healthy: {primary} (primary) -> {standby} (synchronous standby)", progress)
-    writer = Writer(pg.conninfo(province, [primary, standby]), res.drill_id)
+    writer = Writer(pg.conninfo(province, [primary, standby]), res.drill_id,
+                    city=province.node(dp.source).city or dp.source)
     writer.start()
     written: list[Any] = []
     try:

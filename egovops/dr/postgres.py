@@ -27,13 +27,23 @@ from egovops.model.province import Province
 
 Progress = Callable[[str], None]
 PLAYBOOK_NAME = "dr_postgres.yml"
-VERSION = "15"
-CLUSTER = "main"
+ROLE_DEFAULTS = Path(__file__).resolve().parents[2] / "roles" / "dr_postgres" / "defaults" / "main.yml"
+
+
+def role_defaults() -> dict[str, Any]:
+    """The role's parameters: its defaults file is the one source of names, ports and versions
+    (the drills and status read the same cluster, database and stanza the role configures)."""
+    return yaml.safe_load(ROLE_DEFAULTS.read_text(encoding="utf-8"))
+
+
+_D = role_defaults()
+VERSION = str(_D["dr_postgres_version"])
+CLUSTER = str(_D["dr_postgres_cluster"])
 UNIT = f"postgresql@{VERSION}-{CLUSTER}.service"
-PORT = 5432
-DATABASE = "egov_case"
-APP_USER = "egov_app"
-STANZA = "egov"
+PORT = int(_D["dr_postgres_port"])
+DATABASE = str(_D["dr_postgres_database"])
+APP_USER = str(_D["dr_postgres_app_user"])
+STANZA = str(_D["dr_postgres_stanza"])
 DATA_DIR = f"/var/lib/postgresql/{VERSION}/{CLUSTER}"
 
 

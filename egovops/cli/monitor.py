@@ -128,7 +128,7 @@ def alerts_cmd(inventory, as_json) -> None:
             print_json({"ok": False, "error": f"{type(exc).__name__}: {exc}"})
         else:
             err_console.print(f"[bold red]✗[/] cannot read alerts: {escape(str(exc))}")
-        raise SystemExit(CHECK_FAILED)
+        raise SystemExit(CHECK_FAILED) from None
     if as_json:
         print_json(res.as_dict())
         raise SystemExit(OK)

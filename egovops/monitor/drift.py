@@ -16,7 +16,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from egovops.model.province import Province
 
@@ -109,7 +109,7 @@ def save(monitor_dir: Path, result: DriftResult) -> None:
     os.replace(tmp, path)
 
 
-def load(monitor_dir: Path) -> Optional[dict[str, Any]]:
+def load(monitor_dir: Path) -> dict[str, Any] | None:
     """The state file's content; None when there is none yet. Raises ValueError when it is corrupt."""
     path = state_path(monitor_dir)
     if not path.exists():

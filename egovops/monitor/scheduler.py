@@ -13,9 +13,9 @@ import argparse
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from egovops.model.province import Province
 from egovops.monitor import drift

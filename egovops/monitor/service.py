@@ -16,10 +16,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 from egovops.lab import procs
 from egovops.model.province import Province
@@ -60,7 +61,7 @@ def _pidfile(province: Province, name: str) -> Path:
     return state_dir(province) / f"{name}.pid"
 
 
-def process_pid(province: Province, name: str) -> Optional[int]:
+def process_pid(province: Province, name: str) -> int | None:
     return procs.pid_if_ours(_pidfile(province, name), f"egovops.monitor.{name}")
 
 
@@ -126,7 +127,7 @@ def dr_wanted(province: Province, mode: str = "auto") -> tuple[bool, str]:
     return False, "DR not deployed on this lab (no DR playbook ran since lab up; `egovops dr up`, then monitor up)"
 
 
-def start_controller(province: Province, interval: Optional[float] = None, dr: bool = False) -> dict[str, int]:
+def start_controller(province: Province, interval: float | None = None, dr: bool = False) -> dict[str, int]:
     """Exporter, sinks (lab) and the check scheduler on the controller; idempotent."""
     t = settings.timings(province)
     c = str(province.noc.controller.ipv4.ip)
@@ -312,8 +313,8 @@ def require_lab_up(province: Province) -> None:
                                 f"{province.source}` (and `egovops net push`) first")
 
 
-def up(province: Province, limit: Optional[str] = None, check: bool = False, wait: float = 120.0,
-       interval: Optional[float] = None, progress: Progress = lambda m: None, lock_wait: float = 10.0,
+def up(province: Province, limit: str | None = None, check: bool = False, wait: float = 120.0,
+       interval: float | None = None, progress: Progress = lambda m: None, lock_wait: float = 10.0,
        dr: str = "auto") -> UpResult:
     """Deploy the hierarchy (idempotent) and wait, bounded, for every target to be up.
 
@@ -329,7 +330,7 @@ def up(province: Province, limit: Optional[str] = None, check: bool = False, wai
         raise MonitorInputError(str(exc)) from None
 
 
-def _up(province: Province, limit: Optional[str], check: bool, wait: float, interval: Optional[float],
+def _up(province: Province, limit: str | None, check: bool, wait: float, interval: float | None,
         progress: Progress, dr: str) -> UpResult:
     from egovops.harden.playbook import run_playbook
     from egovops.harden.targets import select

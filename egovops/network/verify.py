@@ -81,7 +81,7 @@ def check_matrix(province: Province, nodes: list[str], vantage_of: Callable[[str
         return list(pool.map(one, pairs))
 
 
-def expected_addresses(province: Province, name: str, present: Optional[set[str]] = None) -> list[tuple[str, str, str]]:
+def expected_addresses(province: Province, name: str, present: set[str] | None = None) -> list[tuple[str, str, str]]:
     """(interface, family, address/prefix) the plan puts on router ``name``: its loopback on ``lo``
     and both ends' addresses of every link whose far end is ``present`` (None: all links)."""
     it = intent_of(province, name)
@@ -93,7 +93,7 @@ def expected_addresses(province: Province, name: str, present: Optional[set[str]
 
 
 def address_rows(province: Province, name: str, interfaces_json: str,
-                 present: Optional[set[str]] = None) -> list[dict[str, Any]]:
+                 present: set[str] | None = None) -> list[dict[str, Any]]:
     """One row per planned address with ``present`` True/False, from FRR's ``show interface json``.
 
     Fail closed: an answer that is not a JSON object of interfaces raises ValueError (an unread

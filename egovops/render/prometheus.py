@@ -14,7 +14,7 @@ All paths inside prometheus.yml are relative to it (as deployed: ``/etc/promethe
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from egovops.model.province import Province
 from egovops.monitor import settings
@@ -32,7 +32,7 @@ def noc_of_router(r) -> str:
     return r.city if r.role in ("city", "county") else "province"
 
 
-def render(province: Province, present: Optional[set[str]] = None) -> dict[str, str]:
+def render(province: Province, present: set[str] | None = None) -> dict[str, str]:
     """Every NOC's files. ``present``: only these routers/nodes exist (a lab brought up with
     ``--limit``); targets, probes and federation of absent ones are left out. None: all of them."""
     def here(name: str) -> bool:
@@ -137,7 +137,7 @@ def _file_sd(*files: str) -> list[dict[str, Any]]:
     return [{"files": list(files), "refresh_interval": "1m"}]
 
 
-def prometheus_config(province: Province, noc: str, present: Optional[set[str]] = None) -> dict[str, Any]:
+def prometheus_config(province: Province, noc: str, present: set[str] | None = None) -> dict[str, Any]:
     """One NOC's Prometheus: node, frr, blackbox per family; the provincial one also the egovops
     exporter and /federate of every city NOC (recorded aggregates and ALERTS only)."""
     t = settings.timings(province)

@@ -102,6 +102,7 @@ def test_frr_exporter_every_collector_answers(monlab) -> None:
     collector asks vtysh: it must be pointed at the router's pathspace)."""
     import re
     import urllib.request
+
     from egovops.lab import lab_state
     p = monlab
     for d in lab_state(p).routers:
@@ -249,8 +250,8 @@ def test_link_down_up_keeps_ipv6_addresses_and_verify_sees_a_missing_one(monlab)
     import json
     p = monlab
     ns = _ns(p, f"{CITY}-rt")
-    from egovops.network.verify import address_rows, present_devices
     from egovops.lab import lab_state
+    from egovops.network.verify import address_rows, present_devices
 
     def rows():
         out = subprocess.run(["ip", "netns", "exec", ns, "vtysh", "-N", ns, "-c", "show interface json"],
@@ -291,7 +292,9 @@ def test_every_metric_dashboards_and_rules_use_is_scraped_here(monlab) -> None:
     import importlib.util
     import json
     import urllib.request
+
     import yaml
+
     from egovops.monitor import service
     spec = importlib.util.spec_from_file_location("dashboards_test", REPO / "tests" / "unit" / "test_dashboards.py")
     td = importlib.util.module_from_spec(spec)

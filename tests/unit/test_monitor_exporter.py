@@ -121,6 +121,7 @@ def test_dr_metrics_only_once_dr_was_deployed_on_the_lab(tmp_path: Path, monkeyp
     """A lab without DR gets no DR collector (its scrape would always fail); once a DR playbook ran
     on this lab since it came up, the DR series are served; production always; --dr on/off wins."""
     import os
+
     from egovops.harden import playbook
     from egovops.lab.lifecycle import state_file
     from egovops.monitor.service import dr_wanted

@@ -8,7 +8,7 @@ twice gives byte-identical files and a diff of the output is a diff of the inven
 from __future__ import annotations
 
 from egovops.model.province import Province
-from egovops.render import ansible, intents, prometheus, pulumi_config
+from egovops.render import ansible, industry, intents, prometheus, pulumi_config
 from egovops.render.files import write_tree
 
 RENDERERS = {
@@ -16,6 +16,7 @@ RENDERERS = {
     "intents": intents.render,
     "prometheus": prometheus.render,
     "pulumi": pulumi_config.render,
+    "industry": industry.render,
 }
 
 

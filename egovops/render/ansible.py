@@ -53,6 +53,29 @@ def group_vars(province: Province) -> dict[str, Any]:
     }
 
 
+def industry_groups(province: Province) -> dict[str, Any]:
+    """Managed industry clouds (production: those that exist): their hosts and their routers.
+
+    Apart from ``cloud_hosts`` and ``routers`` on purpose: the routers belong to the clouds'
+    departments (the province pushes only its core side, industry/<slug>.frr.conf), and plays
+    that target every cloud host opt in to ``industry_hosts`` explicitly.
+    """
+    managed = province.managed_industry()
+    if not managed:
+        return {}
+    hosts = {c.slug: {"ansible_host": str(c.management.ipv4.ip), "egov_name_zh": c.name_zh, "egov_node_id": c.id,
+                      "egov_kind": "industry", "egov_city": "", "egov_department": c.department,
+                      "egov_mgmt_ipv4": str(c.management.ipv4), "egov_mgmt_ipv6": str(c.management.ipv6),
+                      "egov_ext_ipv4": str(c.address.ipv4), "egov_ext_ipv6": str(c.address.ipv6),
+                      "egov_gateway_ipv4": str(c.gateway.ipv4.ip), "egov_gateway_ipv6": str(c.gateway.ipv6.ip),
+                      "egov_services": list(c.hosts), "egov_consumes": list(c.consumes), "egov_standby_services": [],
+                      "egov_dr_tier": c.dr_tier or ""} for c in managed}
+    routers = {c.router.name: {"ansible_host": str(c.router.management.ipv4.ip), "egov_role": "industry",
+                               "egov_city": "", "egov_routing": c.routing, "ansible_network_os": "huawei_vrp"}
+               for c in managed}
+    return {"industry_hosts": {"hosts": hosts}, "industry_routers": {"hosts": routers}}
+
+
 def render(province: Province) -> dict[str, str]:
     hosts = {n.slug: host_vars(province, n) for n in province.nodes}
     children: dict[str, Any] = {}
@@ -72,11 +95,13 @@ def render(province: Province) -> dict[str, str]:
                  "ansible_network_os": "frr" if province.meta.environment == "lab" else "huawei_vrp"}
         for r in province.routers if r.is_ours
     }
+    industry = industry_groups(province)
     data = {"all": {
         "vars": group_vars(province),
         "children": {
             "cloud_hosts": {"hosts": hosts},
             "routers": {"hosts": routers},
+            **industry,
             **dict(sorted(children.items())),
         },
     }}

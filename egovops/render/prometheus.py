@@ -49,6 +49,13 @@ def render(province: Province, present: set[str] | None = None) -> dict[str, str
             "targets": [f"{n.management.ipv4.ip}:{NODE_EXPORTER_PORT}", f"[{n.management.ipv6.ip}]:{NODE_EXPORTER_PORT}"],
             "labels": {**labels, "family": "dual"},
         })
+    for c in province.managed_industry():  # issue 13: the provincial NOC watches the industry clouds' hosts
+        if here(c.slug):
+            nodes.setdefault("province", []).append({
+                "targets": [f"{c.management.ipv4.ip}:{NODE_EXPORTER_PORT}", f"[{c.management.ipv6.ip}]:{NODE_EXPORTER_PORT}"],
+                "labels": {"node": c.slug, "kind": "industry", "city": "", "noc": "province", "name_zh": c.name_zh,
+                           "family": "dual"},
+            })
     for r in province.routers:
         if not r.is_ours or not here(r.name):
             continue

@@ -46,8 +46,47 @@ def stack_config(province: Province, node: Node) -> dict[str, Any]:
         f"{p}:replications": reps,
         f"{p}:zones": {k: {"nameZh": z.name_zh, "functions": list(z.functions)} for k, z in province.zones.zones.items()},
         f"{p}:flows": [{"from": f.from_, "to": f.to, "port": f.port, "why": f.why} for f in province.zones.flows],
+        f"{p}:crossNode": cross_node(province, node),
         **_s3_endpoint(province, node),
     }}
+
+
+def _level_nodes(province: Province, level: str) -> list[Node]:
+    return [n for n in province.nodes if n.kind == ("provincial" if level == "province" else "city")]
+
+
+def cross_node(province: Province, node: Node) -> list[dict[str, Any]]:
+    """``egovops:crossNode``: the calls (zones.yaml ``calls``, industry ``consumes``) this node takes part in.
+
+    One entry per (local service, other node): ``ingress`` into a local service from the other
+    node's service LANs, ``egress`` from a local service to them, both families, on the port of the
+    called service. egovops.stacks.flows turns each into a NetworkPolicy ``ipBlock`` rule; every
+    cross-node call not listed here stays denied by the namespace's default-deny policy.
+    """
+    svc = {s.slug: s for s in province.services}
+    out: list[dict[str, Any]] = []
+
+    def add(direction: str, local: str, peer_node: str, peer_svc: str, cidrs: list[str], port: int, why: str) -> None:
+        out.append({"direction": direction, "service": local, "peer": f"{peer_node}:{peer_svc}", "cidrs": cidrs,
+                    "port": port, "why": why})
+
+    for call in province.calls:
+        (src_level, _, src), (dst_level, _, dst) = call.from_.partition(":"), call.to.partition(":")
+        if node in _level_nodes(province, dst_level) and node.slug in svc[dst].nodes:
+            for other in _level_nodes(province, src_level):
+                if other.slug != node.slug and other.slug in svc[src].nodes:
+                    add("ingress", dst, other.slug, src, [str(other.service_v4), str(other.service_v6)], svc[dst].port, call.why)
+        if node in _level_nodes(province, src_level) and node.slug in svc[src].nodes:
+            for other in _level_nodes(province, dst_level):
+                if other.slug != node.slug and other.slug in svc[dst].nodes:
+                    add("egress", src, other.slug, dst, [str(other.service_v4), str(other.service_v6)], svc[dst].port, call.why)
+    if node.kind == "provincial":
+        for cloud in province.managed_industry():
+            for slug in cloud.consumes:
+                if node.slug in svc[slug].nodes:
+                    add("ingress", slug, cloud.slug, "*", [str(cloud.service_v4), str(cloud.service_v6)], svc[slug].port,
+                        f"industry cloud {cloud.slug} consumes {slug}")
+    return sorted(out, key=lambda e: (e["direction"], e["service"], e["peer"]))
 
 
 def _s3_endpoint(province: Province, node: Node) -> dict[str, str]:

@@ -56,6 +56,18 @@ class FlowSpec:
 
 
 @dataclass(frozen=True)
+class CrossNodeSpec:
+    """A call between this node and another (zones.yaml ``calls``, industry ``consumes``)."""
+
+    direction: Literal["ingress", "egress"]
+    service: str                 # the local service (its namespace)
+    peer: str                    # <node>:<service> on the other side (for reports)
+    cidrs: tuple[str, ...]       # the other node's service LANs, IPv4 and IPv6
+    port: int                    # the called service's port
+    why: str
+
+
+@dataclass(frozen=True)
 class StackConfig:
     """What one node's stack deploys."""
 
@@ -78,6 +90,7 @@ class StackConfig:
     registry: str = "registry.egov.ah/"
     s3_endpoint: Optional[str] = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    cross_node: tuple[CrossNodeSpec, ...] = ()
 
     def directed(self) -> tuple[ReplicationSpec, ...]:
         """Replications as one-way copies named ``<source>-to-<target>`` (DNS-safe).
@@ -125,6 +138,11 @@ def parse(cfg: Mapping[str, Any]) -> StackConfig:
             rpo_seconds=int(r["rpoSeconds"]), schedule=r["schedule"]) for r in _req(cfg, "replications"))
         flows = tuple(FlowSpec(source=f["from"], target=f["to"], port=f["port"], why=f.get("why", ""))
                       for f in _req(cfg, "flows"))
+        cross = tuple(CrossNodeSpec(direction=c["direction"], service=c["service"], peer=c["peer"],
+                                    cidrs=tuple(c["cidrs"]), port=int(c["port"]), why=c.get("why", ""))
+                      for c in cfg.get(f"{NS}:crossNode", []))
+        if any(c.direction not in ("ingress", "egress") for c in cross):
+            raise ValueError("crossNode direction must be ingress or egress")
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"stack config for {cfg.get(NS + ':node', '?')!r} is malformed: {exc!r}") from None
     return StackConfig(
@@ -136,6 +154,7 @@ def parse(cfg: Mapping[str, Any]) -> StackConfig:
         storage_provisioner=cfg.get(f"{NS}:storageProvisioner", StackConfig.storage_provisioner),
         registry=cfg.get(f"{NS}:registry", StackConfig.registry),
         s3_endpoint=cfg.get(f"{NS}:s3Endpoint"),
+        cross_node=cross,
     )
 
 
@@ -148,7 +167,7 @@ def from_pulumi() -> StackConfig:
     c = pulumi.Config(NS)
     keys = ["inventory", "inventoryVersion", "environment", "node", "nodeId", "kind", "city", "nameZh",
             "serviceCidrs", "extranetCidrs", "managementCidrs", "services", "replications", "zones", "flows",
-            "storageProvisioner", "registry", "s3Endpoint"]
+            "storageProvisioner", "registry", "s3Endpoint", "crossNode"]
     raw: dict[str, Any] = {}
     for k in keys:
         v = c.get(k)

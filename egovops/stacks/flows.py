@@ -8,6 +8,11 @@ namespace's default-deny policy. Sources map to peers as follows:
 - ``management``  the NOC's management network (``managementCidrs``),
 - ``zone:<z>``    every namespace labelled ``egov.ah/zone=<z>``,
 - ``service:<s>`` the namespace of service ``<s>``.
+
+Cross-node calls (issue 13) come from ``egovops:crossNode``: a service on another node is no
+namespace here, so its peer is an ``ipBlock`` per family of that node's service LAN (from the
+address plan), on the called service's port. Calls between nodes that are not listed match no
+rule and stay denied.
 """
 
 from __future__ import annotations
@@ -49,10 +54,17 @@ def _ports(port: int | str, services: list[ServiceSpec]) -> list[dict[str, Any]]
     return [{"protocol": "TCP", "port": n} for n in nums]
 
 
+def _cross(svc: ServiceSpec, cfg: StackConfig, direction: str) -> list[dict[str, Any]]:
+    """One rule per cross-node call of ``svc`` in ``direction``: the other node's LANs as ipBlocks."""
+    key = "from" if direction == "ingress" else "to"
+    return [{key: [{"ipBlock": {"cidr": c}} for c in x.cidrs], "ports": [{"protocol": "TCP", "port": x.port}]}
+            for x in cfg.cross_node if x.direction == direction and x.service == svc.slug]
+
+
 def ingress_rules(svc: ServiceSpec, cfg: StackConfig) -> list[dict[str, Any]]:
-    """Ingress allowed to ``svc`` on this node, one rule per flow that targets it."""
+    """Ingress allowed to ``svc`` on this node, one rule per flow that targets it, then cross-node calls."""
     return [{"from": _peers(f.source, cfg), "ports": _ports(f.port, [svc])}
-            for f in cfg.flows if _targets(f, svc)]
+            for f in cfg.flows if _targets(f, svc)] + _cross(svc, cfg, "ingress")
 
 
 def egress_rules(svc: ServiceSpec, cfg: StackConfig) -> list[dict[str, Any]]:
@@ -70,4 +82,4 @@ def egress_rules(svc: ServiceSpec, cfg: StackConfig) -> list[dict[str, Any]]:
         if not reached:
             continue
         rules.append({"to": _peers(f.target, cfg), "ports": _ports(f.port, reached)})
-    return rules
+    return rules + _cross(svc, cfg, "egress")

@@ -191,19 +191,21 @@ class DriftCollector:
             return ""
 
 
-def registry(province: Province, state_dir: Path, dr: bool = True) -> CollectorRegistry:
-    """The collectors; ``dr``: serve the DR issue's series (``monitor up`` decides: see
-    :func:`egovops.monitor.service.dr_wanted`). Once on, a DR collector that cannot read every
-    pair fails the scrape."""
+def registry(province: Province, state_dir: Path, dr: str = "auto") -> CollectorRegistry:
+    """The collectors. ``dr``: ``on`` serve the DR issue's series, ``off`` not, ``auto`` once DR is
+    deployed (:mod:`egovops.monitor.drgate`, judged per scrape). When served, a DR collector that
+    cannot read every pair fails the scrape."""
+    from egovops.monitor.drgate import DrGate
+
     reg = CollectorRegistry(auto_describe=False)
     reg.register(InventoryCollector(province))
     if province.meta.environment == "lab":
         reg.register(Ospf6Collector(province))
         reg.register(AddressCollector(province))
     reg.register(DriftCollector(province, state_dir))
-    collector = dr_collector(province) if dr else None
+    collector = dr_collector(province) if dr != "off" else None
     if collector is not None:
-        reg.register(collector)
+        reg.register(collector if dr == "on" else DrGate(province, collector))
     return reg
 
 
@@ -219,7 +221,7 @@ def dr_collector(province: Province):
     return DrCollector(province)
 
 
-def serve(province: Province, state_dir: Path, host: str, port: int, dr: bool = True) -> None:
+def serve(province: Province, state_dir: Path, host: str, port: int, dr: str = "auto") -> None:
     reg = registry(province, state_dir, dr)
 
     class Handler(BaseHTTPRequestHandler):
@@ -254,7 +256,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--inventory", required=True)
     ap.add_argument("--state", required=True, help="folder holding drift.json")
     ap.add_argument("--listen", required=True, help="ADDRESS:PORT")
-    ap.add_argument("--dr", action="store_true", help="also serve the DR series (egovops.dr.metrics)")
+    ap.add_argument("--dr", choices=("auto", "on", "off"), default="auto",
+                    help="serve the DR series (egovops.dr.metrics): auto = once DR is deployed")
     a = ap.parse_args(argv)
     host, _, port = a.listen.rpartition(":")
     serve(load_inventory(a.inventory), Path(a.state), host.strip("[]"), int(port), a.dr)

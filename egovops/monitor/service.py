@@ -102,32 +102,20 @@ def _wait_http(url: str, timeout: float) -> bool:
 
 
 def dr_wanted(province: Province, mode: str = "auto") -> tuple[bool, str]:
-    """Serve DR metrics? ``on``/``off`` as asked. ``auto``: production always (DR is part of the
-    estate); a lab when DR was deployed on it — a DR playbook (``build/playbooks/<lab>/dr*/``) ran
-    since this lab came up — so a lab without DR gets no DR series instead of an exporter failing
-    every scrape. Once on, a pair the DR collector cannot read fails the scrape (fail closed)."""
+    """Whether the exporter serves DR series now (``auto`` is re-judged on every scrape: see
+    :mod:`egovops.monitor.drgate`), for the report of ``monitor up``."""
     if mode in ("on", "off"):
         return mode == "on", f"--dr {mode}"
     try:
         import egovops.dr.metrics  # noqa: F401
     except ModuleNotFoundError:
         return False, "egovops.dr.metrics is not part of this checkout"
-    if province.meta.environment != "lab":
-        return True, "production: DR series always served"
-    from egovops.harden.playbook import work_dir
-    from egovops.lab.lifecycle import state_file
-    try:
-        started = float(json.loads(state_file(province).read_text())["started"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return False, "lab state unreadable: DR deployment unknown"
-    base = work_dir(province, Path("dr.yml")).parent
-    runs = [f for f in base.glob("dr*/*.log") if f.stat().st_mtime >= started] if base.is_dir() else []
-    if runs:
-        return True, f"DR deployed on this lab ({', '.join(sorted(f.parent.name for f in runs))} ran since lab up)"
-    return False, "DR not deployed on this lab (no DR playbook ran since lab up; `egovops dr up`, then monitor up)"
+    from egovops.monitor.drgate import dr_deployed
+    on, why = dr_deployed(province)
+    return on, why + ("" if on else "; served from the first scrape after `egovops dr up`")
 
 
-def start_controller(province: Province, interval: float | None = None, dr: bool = False) -> dict[str, int]:
+def start_controller(province: Province, interval: float | None = None, dr: str = "auto") -> dict[str, int]:
     """Exporter, sinks (lab) and the check scheduler on the controller; idempotent."""
     t = settings.timings(province)
     c = str(province.noc.controller.ipv4.ip)
@@ -140,7 +128,7 @@ def start_controller(province: Province, interval: float | None = None, dr: bool
         drift.save(d, drift.check_routers(province))
     out["exporter"] = _start(province, "exporter", ["--inventory", province.source, "--state", str(d),
                                                     "--listen", f"{c}:{settings.EGOVOPS_EXPORTER_PORT}"]
-                             + (["--dr"] if dr else []))
+                             + ["--dr", dr])
     out["scheduler"] = _start(province, "scheduler", ["--inventory", province.source, "--state", str(d),
                                                       "--interval", str(interval or t.check_interval_s),
                                                       "--max-seconds", str(12 * 3600)])
@@ -342,7 +330,7 @@ def _up(province: Province, limit: str | None, check: bool, wait: float, interva
     dr_on, dr_note = dr_wanted(province, dr)
     progress(f"DR metrics: {'on' if dr_on else 'off'} — {dr_note}")
     if province.meta.environment == "lab" and not check:
-        ctl = start_controller(province, interval, dr_on)
+        ctl = start_controller(province, interval, dr)
         progress(f"controller: exporter, sinks and check scheduler running (PIDs {', '.join(map(str, ctl.values()))})")
     sel = select(province, limit)
     t = settings.timings(province)

@@ -118,28 +118,50 @@ def test_sink_records_per_receiver_and_refuses_unknown(tmp_path: Path) -> None:
 
 
 def test_dr_metrics_only_once_dr_was_deployed_on_the_lab(tmp_path: Path, monkeypatch) -> None:
-    """A lab without DR gets no DR collector (its scrape would always fail); once a DR playbook ran
-    on this lab since it came up, the DR series are served; production always; --dr on/off wins."""
+    """A lab without DR gets no DR series (its scrape would always fail); once a DR playbook ran on
+    this lab since it came up, the next scrape serves them (no restart: deploy runs monitoring
+    before dr); a DR collector that raises then fails the scrape; production always; on/off win."""
     import os
+
+    from prometheus_client import CollectorRegistry, generate_latest
+    from prometheus_client.core import GaugeMetricFamily
 
     from egovops.harden import playbook
     from egovops.lab.lifecycle import state_file
+    from egovops.monitor.drgate import DrGate, dr_deployed
     from egovops.monitor.service import dr_wanted
+
+    class FakeDr:
+        fail = False
+
+        def collect(self):
+            if self.fail:
+                raise RuntimeError("DR status incomplete")
+            yield GaugeMetricFamily("egov_dr_rpo_seconds", "rpo", value=900)
 
     monkeypatch.setenv("EGOVOPS_LAB_DIR", str(tmp_path / "labs"))
     monkeypatch.setattr(playbook, "work_dir", lambda p, pb: tmp_path / "build" / p.meta.name / Path(pb).stem)
     p = load_inventory(LAB)
-    assert dr_wanted(p)[0] is False                                   # no lab state at all
+    fake = FakeDr()
+    reg = CollectorRegistry(auto_describe=False)
+    reg.register(DrGate(p, fake))
+    assert dr_deployed(p)[0] is False                                 # no lab state at all
     state_file(p).parent.mkdir(parents=True)
     state_file(p).write_text(json.dumps({"started": time.time() - 100}))
-    assert dr_wanted(p)[0] is False                                   # lab up, DR never deployed
+    assert dr_deployed(p)[0] is False                                 # lab up, DR never deployed
     old = tmp_path / "build" / p.meta.name / "dr" / "dr.log"
     old.parent.mkdir(parents=True)
     old.write_text("x")
     os.utime(old, (time.time() - 1000, time.time() - 1000))           # a DR run of an earlier lab
-    assert dr_wanted(p)[0] is False
+    assert dr_deployed(p)[0] is False
+    fake.fail = True
+    assert "egov_dr_rpo_seconds" not in generate_latest(reg).decode()  # not deployed: nothing, no error
     old.write_text("y")                                               # DR ran on this lab
-    on, why = dr_wanted(p)
+    on, why = dr_deployed(p)
     assert on and "dr" in why
+    with pytest.raises(RuntimeError, match="incomplete"):              # deployed: fail closed
+        generate_latest(reg)
+    fake.fail = False
+    assert "egov_dr_rpo_seconds 900.0" in generate_latest(reg).decode()
     assert dr_wanted(p, "off") == (False, "--dr off")
-    assert dr_wanted(load_inventory(REPO / "inventories" / "anhui"))[0] is True
+    assert dr_deployed(load_inventory(REPO / "inventories" / "anhui"))[0] is True

@@ -41,11 +41,10 @@ def comply(inventory: str, limit: str | None, as_json: bool, waivers_file: str |
     from egovops.compliance import report as rep
     from egovops.compliance import waivers as wv
     from egovops.compliance.catalogue import load
+    from egovops.compliance.routers import is_router_control, router_selection, scan_routers, with_routers
     from egovops.compliance.runner import scan
     from egovops.compliance.targets import REPO, role_params, select
     from egovops.exporters.compliance import write_textfile
-
-    from egovops.compliance.routers import is_router_control, router_selection, scan_routers, with_routers
 
     p = load_or_exit(inventory, as_json)
     cat = with_routers(load())

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import yaml
 
@@ -82,15 +82,15 @@ def expect_of(it: dict[str, Any], vendor: str, users: Sequence[str]) -> Expect:
 
 
 # ------------------------------------------------------------------------------------ helpers
-def _lines(node: Optional[Node]) -> list[str]:
+def _lines(node: Node | None) -> list[str]:
     return [k.strip() for k in (node.children if node else {})]
 
 
-def _has(node: Optional[Node], prefix: str) -> bool:
+def _has(node: Node | None, prefix: str) -> bool:
     return any(line.startswith(prefix) for line in _lines(node))
 
 
-def _section(root: Node, head: str) -> Optional[Node]:
+def _section(root: Node, head: str) -> Node | None:
     for k, v in root.children.items():
         if k.strip() == head:
             return v
@@ -150,8 +150,9 @@ def management(root: Node, vendor: str, e: Expect, text: str = "") -> Outcome:
             f"access-list MGMT permits only {e.mgmt4}": any(ln.startswith("access-list MGMT ") and f"permit {e.mgmt4}" in ln for ln in top)
             and not any(ln.startswith("access-list MGMT ") and "permit" in ln and e.mgmt4 not in ln for ln in top),
             "access-list MGMT ends in deny any": any(ln.startswith("access-list MGMT ") and ln.endswith("deny any") for ln in top),
-            f"ipv6 access-list MGMT6 permits only {e.mgmt6}": any(ln.startswith("ipv6 access-list MGMT6 ") and f"permit {e.mgmt6}" in ln for ln in top)
-            and not any(ln.startswith("ipv6 access-list MGMT6 ") and "permit" in ln and e.mgmt6 not in ln for ln in top),
+            f"ipv6 access-list MGMT6 permits only {e.mgmt6}":
+                any(ln.startswith("ipv6 access-list MGMT6 ") and f"permit {e.mgmt6}" in ln for ln in top)
+                and not any(ln.startswith("ipv6 access-list MGMT6 ") and "permit" in ln and e.mgmt6 not in ln for ln in top),
         }
         return _verdict(checked, "vty limited to the management network (sshd is the only listener: vty ports off)")
     import ipaddress
@@ -258,7 +259,7 @@ def check_config(text: str, vendor: str, e: Expect, controls: Sequence[RouterCon
     return out
 
 
-def router_selection(province: Province, limit: Optional[str]) -> tuple[list[str], str]:
+def router_selection(province: Province, limit: str | None) -> tuple[list[str], str]:
     """Our routers matching ``limit`` (lab: those up), and a note on what was left out."""
     from egovops.network.targets import SelectionError, select
 
@@ -285,7 +286,7 @@ def is_router_control(c: Control) -> bool:
     return c.family.slug == FAMILY
 
 
-def scan_routers(province: Province, names: Sequence[str], control_ids: Optional[Sequence[str]] = None,
+def scan_routers(province: Province, names: Sequence[str], control_ids: Sequence[str] | None = None,
                  workers: int = 8, progress: Callable[[str, list[Result]], None] = lambda n, r: None) -> list[Result]:
     """Read each router over netmiko (host keys verified) and check it; unreadable = error rows."""
     from egovops.network import credentials

@@ -54,10 +54,12 @@ def verified_client(t: Target, key: str | None, known_hosts: str | None, timeout
         client.connect(t.address, username="root", key_filename=key, timeout=timeout, banner_timeout=timeout,
                        auth_timeout=timeout, allow_agent=False, look_for_keys=key is None)
     except paramiko.BadHostKeyException:
-        raise RuntimeError(f"{t.node}: host key CHANGED for {t.address} (not the one in {known_hosts or '~/.ssh/known_hosts'}); refused") from None
+        where = known_hosts or "~/.ssh/known_hosts"
+        raise RuntimeError(f"{t.node}: host key CHANGED for {t.address} (not the one in {where}); refused") from None
     except paramiko.SSHException as exc:
         if "not found in known_hosts" in str(exc):
-            raise RuntimeError(f"{t.node}: host key of {t.address} unknown (not in {known_hosts or '~/.ssh/known_hosts'}); refused") from None
+            where = known_hosts or "~/.ssh/known_hosts"
+            raise RuntimeError(f"{t.node}: host key of {t.address} unknown (not in {where}); refused") from None
         raise
     return client
 

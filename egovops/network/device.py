@@ -44,7 +44,7 @@ class Target:
     port: int = 22
     timeout: float = 30.0
     ports: dict[str, str] = field(default_factory=dict)   # VRP: intent interface -> port name
-    known_hosts: Optional[str] = None   # host keys to verify against (None: the operator's ~/.ssh/known_hosts)
+    known_hosts: str | None = None   # host keys to verify against (None: the operator's ~/.ssh/known_hosts)
 
 
 class Session(Protocol):

@@ -24,7 +24,6 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 import yaml
 
@@ -120,7 +119,7 @@ def from_vault(path: Path, vault_password: str) -> RoutingKeys:
     return _build({f: data[f] for f in FIELDS}, f"vault {path}")
 
 
-def load(province: Optional[Province] = None, env: Optional[dict[str, str]] = None) -> RoutingKeys:
+def load(province: Province | None = None, env: dict[str, str] | None = None) -> RoutingKeys:
     """Find the routing keys (see module doc for the order). Raises :class:`CredentialError`."""
     env = dict(os.environ if env is None else env)
     if all(env.get(v) for v in FIELDS.values()):

@@ -100,11 +100,9 @@ def vendor_of(province: Province, vendor: str | None) -> str:
 
 
 def credentials_of(province: Province, vault: str | None) -> Credentials:
-    from egovops.network import credentials
-
     import logging
 
-    from egovops.network import routing_keys
+    from egovops.network import credentials, routing_keys
 
     try:
         c = credentials.load(province, vault)

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from egovops.model.province import Province, matches
+from egovops.network import routing_keys
 from egovops.network.device import Target
 from egovops.network.push import Plan
-from egovops.network import routing_keys
 from egovops.network.render import render_intent
 from egovops.render.intents import intent as build_intent
 

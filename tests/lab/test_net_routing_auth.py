@@ -8,7 +8,6 @@ authenticated and `net verify` is green; a router given a wrong key loses its ad
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 from pathlib import Path

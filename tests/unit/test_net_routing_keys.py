@@ -48,8 +48,8 @@ def test_missing_keys_fail_closed():
 
 
 def test_vault_file(tmp_path):
-    from ansible.parsing.vault import VaultLib, VaultSecret
     import yaml
+    from ansible.parsing.vault import VaultLib, VaultSecret
 
     body = VaultLib([("default", VaultSecret(b"vpw"))]).encrypt(
         yaml.safe_dump({"ospf": "Aa345678", "ospf6": "Bb345678", "bgp": "Cc345678"}).encode())

@@ -282,7 +282,6 @@ NOT_IN_THIS_LAB = {
     "egov_dr_": "DR is not deployed on monlab (the DR labs pglab/objlab test those series)",
     "probe_ssl_earliest_cert_expiry": "blackbox_http/TLS probes of the citizen-facing services: production",
     "service:probe_error:": "SLO burn rates over blackbox_http: production",
-    "frr_up": "frr_exporter 1.1.4 exports no frr_up (RouterDown's second branch can never fire: told to RULES)",
 }
 
 

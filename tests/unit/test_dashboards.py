@@ -35,7 +35,7 @@ STANDARD = {
     "probe_ip_protocol", "probe_dns_lookup_time_seconds", "probe_http_status_code", "probe_http_duration_seconds",
     "probe_ssl_earliest_cert_expiry", "probe_tls_version_info",
     # frr_exporter 1.1.4 (collector/collector.go, ospf.go, bgp.go, bfd.go)
-    "frr_up", "frr_collector_up", "frr_scrape_duration_seconds",
+    "frr_collector_up", "frr_scrape_duration_seconds",
     "frr_ospf_neighbors", "frr_ospf_neighbor_adjacencies",
     "frr_bgp_peer_state", "frr_bgp_peer_uptime_seconds", "frr_bgp_peers_count_total",
     "frr_bgp_peer_prefixes_received_count_total", "frr_bgp_peer_prefixes_advertised_count_total",

@@ -98,7 +98,7 @@ def test_render_json_and_rerender(tmp_path: Path) -> None:
     files = [p for p in out.rglob("*") if p.is_file() and p.name != ".egovops-rendered"]
     assert doc["ok"] is True and doc["out"] == str(out)
     assert doc["files"] == len(files) == sum(doc["per_kind"].values()) == doc["written"]
-    assert set(doc["per_kind"]) == {"ansible", "intents", "prometheus", "pulumi"}
+    assert set(doc["per_kind"]) == {"ansible", "industry", "intents", "prometheus", "pulumi"}
     assert doc["per_kind"]["pulumi"] == 19 and doc["per_kind"]["intents"] == 123
     again = run_json("inventory", "render", "--inventory", str(INVENTORIES["lab"]), "--out", str(out))
     assert (again["written"], again["removed"], again["unchanged"]) == (0, 0, doc["files"])

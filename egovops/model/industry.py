@@ -9,7 +9,7 @@ the file, key and line (through the loader's collector) and nothing is derived f
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, Optional
+from typing import Any
 
 from egovops.model import addressing as plan
 from egovops.model import schema
@@ -25,8 +25,8 @@ ADDR = "addressing.yaml"
 IndustryNets = tuple[ipaddress.IPv4Network, ipaddress.IPv6Network]
 
 
-def supernets(col: Any, af: schema.AddressingFile, nets: Optional[plan.Supernets],
-              environment: str) -> Optional[IndustryNets]:
+def supernets(col: Any, af: schema.AddressingFile, nets: plan.Supernets | None,
+              environment: str) -> IndustryNets | None:
     """The ``industry`` supernets of addressing.yaml, checked like the others (family, lab range, overlap).
 
     None when absent (both are needed): the inventory's industry clouds are then validated but not
@@ -69,8 +69,8 @@ def supernets(col: Any, af: schema.AddressingFile, nets: Optional[plan.Supernets
 
 
 def check(col: Any, f: schema.IndustryFile, *, nf: schema.NodesFile, sf: schema.ServicesFile,
-          lf: schema.LinksFile, tiers: set[str], taken_names: set[str], nets: Optional[plan.Supernets],
-          inets: Optional[IndustryNets], environment: str) -> None:
+          lf: schema.LinksFile, tiers: set[str], taken_names: set[str], nets: plan.Supernets | None,
+          inets: IndustryNets | None, environment: str) -> None:
     """Every rule of the issue's list: department, attach, services, ASN, prefixes, names, DR tier."""
     clouds = f.clouds
     seen: dict[str, dict[Any, int]] = {"slug": {}, "id": {}, "asn": {}}
@@ -164,7 +164,7 @@ def check(col: Any, f: schema.IndustryFile, *, nf: schema.NodesFile, sf: schema.
                         "use a shorter slug", "name-length")
 
 
-def resolve(f: schema.IndustryFile, nets: plan.Supernets, inets: Optional[IndustryNets],
+def resolve(f: schema.IndustryFile, nets: plan.Supernets, inets: IndustryNets | None,
             lf: schema.LinksFile) -> tuple[IndustryCloud, ...]:
     """Addresses, router and links of every industry cloud; inputs are valid here (none without supernets)."""
     out: list[IndustryCloud] = []

@@ -61,7 +61,7 @@ def test_every_catalogue_call_is_rendered_on_both_ends(lab_province: Province) -
     assert p.calls, "zones.yaml lists the calls the plans require"
     prov = cfg(p, "province")
     for call in p.calls:
-        (sl, _, ss), (dl, _, ds) = call.from_.partition(":"), call.to.partition(":")
+        (sl, _, ss), (_, _, ds) = call.from_.partition(":"), call.to.partition(":")
         for city in p.cities:
             c = cfg(p, city.slug)
             src_cfg, dst_cfg, src_node, dst_node = (c, prov, city.slug, "province") if sl == "city" else (prov, c, "province", city.slug)

@@ -77,7 +77,7 @@ def test_ospf_attachment_filters_at_the_area_border(anhui_province: Province) ->
     conf = industry.frr_core(p, medical)
     area = str(ipaddress.IPv4Address(medical.area))
     assert f" area {area} filter-list prefix IND-MEDICAL-V4 out" in conf and "router bgp" not in conf
-    assert f"  filter ip-prefix IND-MEDICAL-V4 export" in industry.vrp_core(p, medical)
+    assert "  filter ip-prefix IND-MEDICAL-V4 export" in industry.vrp_core(p, medical)
 
 
 def test_attachment_intent_addresses_match_the_model(lab_province: Province) -> None:

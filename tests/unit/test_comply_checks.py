@@ -19,6 +19,12 @@ permitemptypasswords no
 hostbasedauthentication no
 pubkeyauthentication yes
 maxauthtries 4
+maxsessions 4
+x11forwarding no
+allowtcpforwarding no
+allowagentforwarding no
+allowstreamlocalforwarding no
+permittunnel no
 banner /etc/issue.net
 clientaliveinterval 300
 denyusers egov-breakglass
@@ -52,6 +58,18 @@ def ctx(answers: dict[str, tuple[int, str]]) -> tuple[FakeHost, Ctx]:
           "egov_host_firewall": [{"port": 22, "proto": "tcp", "from": "management", "why": "ssh"},
                                  {"port": 443, "proto": "tcp", "from": "extranet", "why": "svc"}]}
     return h, Ctx("hefei", hv, role_params(), host=h)
+
+
+@pytest.mark.parametrize("line,bad", [("maxsessions 4", "maxsessions 10"), ("allowtcpforwarding no", "allowtcpforwarding yes"),
+                                      ("allowagentforwarding no", "allowagentforwarding yes"),
+                                      ("x11forwarding no", "x11forwarding yes")])
+def test_ssh_session_limits_and_forwarding(line, bad):
+    """Auditors' findings on a hardened host: more sessions per connection or any forwarding fails."""
+    h, c = ctx({r"sshd -T": (0, SSHD_OK)})
+    assert identity.ssh_authentication(h, c).status == "pass"
+    h, c = ctx({r"sshd -T": (0, SSHD_OK.replace(line, bad))})
+    out = identity.ssh_authentication(h, c)
+    assert out.status == "fail" and bad.replace(" ", "=") in out.evidence
 
 
 def test_ssh_permit_root_login_yes_fails_with_evidence():

@@ -39,7 +39,7 @@ def drlab():
         lab_up(p, limit=LIMIT)
     # routes between the sites (the stores replicate and pgBackRest archives over the extranet)
     # (two bounded attempts: under load a push may roll a device back and succeed on the re-run)
-    for attempt in (1, 2):
+    for _attempt in (1, 2):
         push = subprocess.run([sys.executable, "-m", "egovops.cli.main", "net", "push", "--inventory", str(PGLAB)],
                               cwd=REPO, timeout=600, capture_output=True, text=True)
         if push.returncode == 0:

@@ -21,6 +21,32 @@ def pytest_addoption(parser):
 
 
 @pytest.fixture(scope="session")
+def egov_known_hosts(pytestconfig) -> str | None:
+    """The known_hosts to verify the hosts against (the lab's own, or EGOVOPS_KNOWN_HOSTS / ~/.ssh)."""
+    from egovops.lab.known_hosts import for_ssh
+    from egovops.model import load_inventory
+
+    return for_ssh(load_inventory(pytestconfig.getoption("--egov-inventory")))
+
+
+@pytest.fixture
+def verified_host(host, egov_known_hosts, egov_hostvars, pytestconfig):
+    """testinfra's ``host`` with its paramiko connection replaced by one that verifies the host key
+    (testinfra's own accepts unknown keys with a warning)."""
+    from types import SimpleNamespace
+
+    from egovops.compliance.runner import verified_client
+
+    b = host.backend
+    if b.NAME == "paramiko" and "client" not in b.__dict__:
+        address = b.host.name
+        node = egov_hostvars.get(address, {}).get("_node", address)
+        key = pytestconfig.getoption("ssh_identity_file", None)
+        b.__dict__["client"] = verified_client(SimpleNamespace(address=address, node=node), key, egov_known_hosts, 15)
+    return host
+
+
+@pytest.fixture(scope="session")
 def egov_hostvars(pytestconfig) -> dict[str, dict]:
     """Inventory variables per management address (what --hosts names)."""
     import yaml

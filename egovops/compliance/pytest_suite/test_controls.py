@@ -12,7 +12,8 @@ CONTROLS = load().controls
 
 
 @pytest.mark.parametrize("control", CONTROLS, ids=[c.id for c in CONTROLS])
-def test_control(host, control, egov_hostvars):
+def test_control(verified_host, control, egov_hostvars):
+    host = verified_host
     address = host.backend.host.name
     hv = egov_hostvars.get(address)
     if hv is None:

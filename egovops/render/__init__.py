@@ -8,7 +8,7 @@ twice gives byte-identical files and a diff of the output is a diff of the inven
 from __future__ import annotations
 
 from egovops.model.province import Province
-from egovops.render import ansible, industry, intents, prometheus, pulumi_config
+from egovops.render import ansible, industry, intents, prometheus, pulumi_config, snmp
 from egovops.render.files import write_tree
 
 RENDERERS = {
@@ -17,6 +17,7 @@ RENDERERS = {
     "prometheus": prometheus.render,
     "pulumi": pulumi_config.render,
     "industry": industry.render,
+    "snmp": snmp.render,  # production only (VRP routers); a lab inventory renders none
 }
 
 

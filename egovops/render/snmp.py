@@ -130,11 +130,11 @@ def scrape_config(province: Province, noc: str, sd_dir: str = "/etc/prometheus/f
 
 
 def render(province: Province) -> dict[str, str]:
-    """``snmp/snmp.yml`` plus, per NOC, its file_sd targets and scrape job (production only)."""
+    """``snmp.yml`` (under ``snmp/`` of the rendered tree) plus, per NOC, its file_sd targets and scrape job (production only)."""
     if province.meta.environment == "lab":
         return {}
-    out = {"snmp/snmp.yml": dump_yaml(province, config())}
+    out = {"snmp.yml": dump_yaml(province, config())}
     for noc, groups in sorted(targets(province).items()):
-        out[f"snmp/{noc}/snmp-routers.yaml"] = dump_yaml(province, groups)
-        out[f"snmp/{noc}/scrape-job.yaml"] = dump_yaml(province, scrape_config(province, noc))
+        out[f"{noc}/snmp-routers.yaml"] = dump_yaml(province, groups)
+        out[f"{noc}/scrape-job.yaml"] = dump_yaml(province, scrape_config(province, noc))
     return out

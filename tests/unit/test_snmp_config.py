@@ -39,8 +39,8 @@ def filled(text: str) -> str:
 
 def test_rendered_for_production_only(anhui_province, lab_province):
     files = snmp.render(anhui_province)
-    assert "snmp/snmp.yml" in files
-    nocs = {p.split("/")[1] for p in files if p.count("/") == 2}
+    assert "snmp.yml" in files
+    nocs = {p.split("/")[0] for p in files if p.count("/") == 1}
     assert nocs == {"province"} | {c.slug for c in anhui_province.cities}
     assert snmp.render(lab_province) == {} and snmp.scrape_config(lab_province, "province") is None
 
@@ -60,7 +60,7 @@ def test_targets_are_every_router_of_ours_once(anhui_province):
 
 
 def test_no_secret_in_the_rendered_file(anhui_province):
-    text = snmp.render(anhui_province)["snmp/snmp.yml"]
+    text = snmp.render(anhui_province)["snmp.yml"]
     auth = yaml.safe_load(text)[snmp.MODULE]["auth"]
     assert auth["security_level"] == "authPriv" and auth["auth_protocol"] == "SHA" and auth["priv_protocol"] == "AES"
     for key in ("username", "password", "priv_password"):
@@ -101,7 +101,7 @@ def test_snmp_exporter_accepts_the_config(anhui_province, tmp_path):
     exe = shutil.which("prometheus-snmp-exporter")
     assert exe, "prometheus-snmp-exporter missing (scripts/apt-packages.txt)"
     good = tmp_path / "snmp.yml"
-    good.write_text(filled(snmp.render(anhui_province)["snmp/snmp.yml"]), encoding="utf-8")
+    good.write_text(filled(snmp.render(anhui_province)["snmp.yml"]), encoding="utf-8")
     r = subprocess.run([exe, f"--config.file={good}", "--dry-run"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr
     # and the check is real: an unknown key and a missing SNMPv3 password both fail
@@ -120,7 +120,7 @@ def test_scrape_job_is_valid_prometheus_config(anhui_province, tmp_path):
     assert promtool
     sd = tmp_path / "file_sd"
     sd.mkdir()
-    (sd / "snmp-routers.yaml").write_text(snmp.render(anhui_province)["snmp/hefei/snmp-routers.yaml"], encoding="utf-8")
+    (sd / "snmp-routers.yaml").write_text(snmp.render(anhui_province)["hefei/snmp-routers.yaml"], encoding="utf-8")
     job = snmp.scrape_config(anhui_province, "hefei", sd_dir=str(sd))
     cfg = tmp_path / "prometheus.yml"
     cfg.write_text(yaml.safe_dump({"global": {"scrape_interval": "30s"}, "scrape_configs": [job]}), encoding="utf-8")

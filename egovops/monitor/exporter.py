@@ -22,6 +22,8 @@ from __future__ import annotations
 import argparse
 import json
 import subprocess
+import threading
+import time
 from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -92,7 +94,7 @@ class Ospf6Collector:
             ns = ns_of(self.p, d.name)
             try:
                 out = subprocess.run(["ip", "netns", "exec", ns, "vtysh", "-N", ns, "-c", "show ipv6 ospf6 neighbor json"],
-                                     capture_output=True, text=True, timeout=10)
+                                     capture_output=True, text=True, timeout=20)
                 data = json.loads(out.stdout)
                 nbrs = data["neighbors"]
             except (subprocess.TimeoutExpired, ValueError, KeyError, TypeError) as exc:
@@ -130,7 +132,7 @@ class AddressCollector:
             ns = ns_of(self.p, name)
             try:
                 out = subprocess.run(["ip", "netns", "exec", ns, "vtysh", "-N", ns, "-c", "show interface json"],
-                                     capture_output=True, text=True, timeout=10)
+                                     capture_output=True, text=True, timeout=20)
                 rows = address_rows(self.p, name, out.stdout, present)
             except (subprocess.TimeoutExpired, ValueError) as exc:
                 raise CollectError(f"{name}: interface addresses not readable ({type(exc).__name__})") from None
@@ -221,20 +223,40 @@ def dr_collector(province: Province):
     return DrCollector(province)
 
 
+# One collection at a time, its whole answer (or its error) shared for this long: the collectors run
+# vtysh in every router namespace and SSH to DR sites, so overlapping scrapes (two NOCs, an operator's
+# curl, a slow machine) must not each start another round and pile up.
+ANSWER_TTL_S = 10.0
+
+
 def serve(province: Province, state_dir: Path, host: str, port: int, dr: str = "auto") -> None:
     reg = registry(province, state_dir, dr)
+    lock = threading.Lock()
+    last: dict[str, object] = {"at": -ANSWER_TTL_S, "body": b"", "error": ""}
+
+    def answer() -> tuple[bytes, str]:
+        with lock:
+            if time.monotonic() - float(last["at"]) >= ANSWER_TTL_S:  # type: ignore[arg-type]
+                try:
+                    last.update(body=generate_latest(reg), error="")
+                except Exception as exc:  # fail closed: no partial answer, the error is the answer
+                    last.update(body=b"", error=f"egovops exporter: {type(exc).__name__}: {exc}\n")
+                last["at"] = time.monotonic()
+            return last["body"], last["error"]  # type: ignore[return-value]
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server API)
             if self.path.split("?")[0] != "/metrics":
                 self._send(404, b"see /metrics\n", "text/plain")
                 return
+            body, error = answer()
             try:
-                body = generate_latest(reg)
-            except Exception as exc:  # fail closed: no partial answer
-                self._send(500, f"egovops exporter: {type(exc).__name__}: {exc}\n".encode(), "text/plain")
-                return
-            self._send(200, body, "text/plain; version=0.0.4; charset=utf-8")
+                if error:
+                    self._send(500, error.encode(), "text/plain")
+                else:
+                    self._send(200, body, "text/plain; version=0.0.4; charset=utf-8")
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the scraper gave up waiting (its timeout); nothing to tell it
 
         def _send(self, code: int, body: bytes, ctype: str) -> None:
             self.send_response(code)

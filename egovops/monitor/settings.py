@@ -40,10 +40,12 @@ class Timings:
     repeat_interval: str
     resolve_timeout: str
     check_interval_s: int           # scheduled drift/compliance checks
+    egovops_scrape_interval: str    # the egovops exporter (vtysh per router, SSH per DR site per answer)
+    egovops_scrape_timeout: str
 
 
-LAB = Timings("5s", "4s", "5s", 2.0, "2d", "256MB", "1s", "5s", "1h", "1m", 120)
-PRODUCTION = Timings("30s", "10s", "30s", 5.0, "30d", "20GB", "30s", "5m", "4h", "5m", 900)
+LAB = Timings("5s", "4s", "5s", 2.0, "2d", "256MB", "1s", "5s", "1h", "1m", 120, "15s", "14s")
+PRODUCTION = Timings("30s", "10s", "30s", 5.0, "30d", "20GB", "30s", "5m", "4h", "5m", 900, "60s", "50s")
 
 
 def timings(province: Province) -> Timings:

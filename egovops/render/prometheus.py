@@ -173,7 +173,9 @@ def prometheus_config(province: Province, noc: str, present: set[str] | None = N
             ]})
     if noc == settings.PROVINCE_NOC:
         c = province.noc.controller
-        jobs.append({"job_name": "egovops", "static_configs": [
+        # the egovops exporter reads every router and DR site per answer: a slower, patient scrape
+        jobs.append({"job_name": "egovops", "scrape_interval": t.egovops_scrape_interval,
+                     "scrape_timeout": t.egovops_scrape_timeout, "static_configs": [
             {"targets": [f"{c.ipv4.ip}:{settings.EGOVOPS_EXPORTER_PORT}"], "labels": {"noc": noc}}]})
         jobs.append({
             "job_name": "federate", "honor_labels": True, "metrics_path": "/federate",

@@ -77,11 +77,15 @@ def test_drift_collector_fails_closed(tmp_path: Path) -> None:
 def test_http_500_when_a_collector_raises(tmp_path: Path, monkeypatch) -> None:
     p = load_inventory(LAB)
     monkeypatch.setattr(exporter, "registry", lambda prov, state, dr=True: _production_registry_without_lab(prov, state))
+    monkeypatch.setattr(exporter, "ANSWER_TTL_S", 3.0)
     port = _free_port()
     _serve(exporter.serve, p, tmp_path, "127.0.0.1", port)
     code, body = _get(f"http://127.0.0.1:{port}/metrics")
     assert code == 500 and "no drift check" in body and "egov_router_info" not in body
     drift.save(tmp_path, drift.DriftResult("host", time.time(), 1.0, []))
+    code, body = _get(f"http://127.0.0.1:{port}/metrics")
+    assert code == 500, "within the answer's lifetime a scrape gets the same (whole) answer, not a new round"
+    time.sleep(3.1)
     code, body = _get(f"http://127.0.0.1:{port}/metrics")
     assert code == 200 and "egov_router_info" in body
 

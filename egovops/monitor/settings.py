@@ -44,7 +44,7 @@ class Timings:
     egovops_scrape_timeout: str
 
 
-LAB = Timings("5s", "4s", "5s", 2.0, "2d", "256MB", "1s", "5s", "1h", "1m", 120, "15s", "14s")
+LAB = Timings("5s", "4s", "5s", 2.0, "2d", "256MB", "1s", "5s", "1h", "1m", 600, "15s", "14s")
 PRODUCTION = Timings("30s", "10s", "30s", 5.0, "30d", "20GB", "30s", "5m", "4h", "5m", 900, "60s", "50s")
 
 

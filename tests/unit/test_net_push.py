@@ -9,12 +9,12 @@ import threading
 import time
 
 import pytest
+from test_net_diff import FrrInterpreter
 
 from egovops.network import confdiff as cd
 from egovops.network.credentials import MASK, Credentials, Secret, install_redaction
 from egovops.network.device import DeviceError, Target
 from egovops.network.push import Plan, PushEngine, PushOptions
-from test_net_diff import FrrInterpreter
 
 pytestmark = pytest.mark.unit
 
@@ -69,12 +69,25 @@ class FakeSession:
         self.r.dev.run(commands)
         return ""
 
-    def stage(self, t): self._check()
-    def confirm(self): self._check(); self.r.saved += 1
-    def abort(self): return False
-    def save(self): self.r.saved += 1
-    def protocol_state(self): self._check(); return self.r.state()
-    def close(self): pass
+    def stage(self, t):
+        self._check()
+
+    def confirm(self):
+        self._check()
+        self.r.saved += 1
+
+    def abort(self):
+        return False
+
+    def save(self):
+        self.r.saved += 1
+
+    def protocol_state(self):
+        self._check()
+        return self.r.state()
+
+    def close(self):
+        pass
 
 
 class Fleet:
@@ -119,7 +132,7 @@ def plan(name: str, intended: str, lo: str = "198.18.5.1", peer: str = "province
                 peers={"up-d": peer})
 
 
-def run(fleet: Fleet, plans: list[Plan], vantage=None, **opt) -> "PushReport":  # noqa: F821
+def run(fleet: Fleet, plans: list[Plan], vantage=None, **opt) -> PushReport:  # noqa: F821
     o = PushOptions(**{"workers": 4, "confirm_timeout": 5, "settle_timeout": 2, "min_hold": 0.2, **opt})
     return PushEngine(plans, CREDS, o, vantage=vantage or Reach(), opener=fleet.opener).run()
 
@@ -216,7 +229,7 @@ def test_open_sessions_are_bounded_by_the_wave():
     assert rep.ok and 1 <= fleet.max_open <= 3 and len(rep.waves) == 4 and fleet.open_now == 0
 
 
-def test_report_and_debug_logs_never_carry_the_password(caplog):
+def test_report_and_debug_logs_never_carry_the_password(caplog, monkeypatch):
     """The device libraries log what they send at DEBUG (netmiko's channel writes, paramiko's auth): the
     redaction the push service installs (credentials.install_redaction) must mask every such record."""
     routers = [FakeRouter("r1", "hostname x\n"), FakeRouter("r2", config("r2"))]
@@ -233,6 +246,12 @@ def test_report_and_debug_logs_never_carry_the_password(caplog):
 
     fleet.opener = chatty
     loggers = [logging.getLogger(n) for n in ("", "netmiko", "paramiko", "paramiko.transport")]
+    for name in ("netmiko", "paramiko", "paramiko.transport", "egovops.network.device"):
+        lg = logging.getLogger(name)  # whatever an earlier test set: these records reach the root handlers
+        monkeypatch.setattr(lg, "propagate", True)
+        monkeypatch.setattr(lg, "disabled", False)
+        monkeypatch.setattr(lg, "level", logging.NOTSET)
+    monkeypatch.setattr(logging.root.manager, "disable", 0)
     with caplog.at_level(logging.DEBUG):
         f = install_redaction(CREDS)
         try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 from rich.markup import escape
@@ -26,10 +26,10 @@ def summary(p: Province) -> dict:
         "dr_sites": len([n for n in p.nodes if n.kind == "dr"]),
         "counties": len(p.counties),
         "routers": len([r for r in p.routers if r.is_ours]),
-        "links": {k: len([l for l in p.links if l.kind == k]) for k in ("uplink", "backbone", "county", "access", "extra")},
+        "links": {k: len([line for line in p.links if line.kind == k]) for k in ("uplink", "backbone", "county", "access", "extra")},
         "prefixes": {
-            "ipv4": {"loopback": len(p.routers), "p2p": len([l for l in p.links if l.kind != "access"]), "service": len(p.nodes)},
-            "ipv6": {"loopback": len(p.routers), "p2p": len([l for l in p.links if l.kind != "access"]), "service": len(p.nodes)},
+            "ipv4": {"loopback": len(p.routers), "p2p": len([line for line in p.links if line.kind != "access"]), "service": len(p.nodes)},
+            "ipv6": {"loopback": len(p.routers), "p2p": len([line for line in p.links if line.kind != "access"]), "service": len(p.nodes)},
         },
         "dr": {"tiers": len(p.dr_tiers), "city_pairs": len([r for r in p.replications if r.kind == "cooperation"]),
                "provincial": len([r for r in p.replications if r.kind != "cooperation"])},
@@ -57,12 +57,13 @@ def validate(inventory: str, as_json: bool) -> None:
         raise SystemExit(OK)
     links = s["links"]
     console.print(f"[green]✓[/] inventory [bold]{escape(s['inventory'])}[/] {escape(s['version'])} ({s['environment']}) is valid")
-    rows = [
+    rows: list[tuple[Any, ...]] = [
         ("cloud nodes (1+16)", s["cloud_nodes"]),
         ("DR sites", s["dr_sites"]),
         ("counties", s["counties"]),
         ("routers", s["routers"]),
-        ("links", f"{sum(links.values())} (uplink {links['uplink']}, backbone {links['backbone']}, county {links['county']}, access {links['access']}, extra {links['extra']})"),
+        ("links", f"{sum(links.values())} (uplink {links['uplink']}, backbone {links['backbone']}, "
+                  f"county {links['county']}, access {links['access']}, extra {links['extra']})"),
         ("prefixes v4", sum(s["prefixes"]["ipv4"].values())),
         ("prefixes v6", sum(s["prefixes"]["ipv6"].values())),
         ("DR", f"{s['dr']['provincial']} provincial replications, {s['dr']['city_pairs']} city pairs, {s['dr']['tiers']} tiers"),
@@ -81,26 +82,32 @@ def validate(inventory: str, as_json: bool) -> None:
 def show(inventory: str, as_json: bool, what: str) -> None:
     """Show the resolved model (addresses computed) as a table or JSON."""
     p = load_or_exit(inventory, as_json)
+    rows: list[tuple[Any, ...]]
     if what == "nodes":
         cols = ["node", "name", "kind", "router", "service v4", "service v6", "mgmt v4", "mgmt v6"]
-        rows = [(n.slug, n.name_zh, n.kind, n.router, str(n.service_v4), str(n.service_v6), str(n.management.ipv4.ip), str(n.management.ipv6.ip)) for n in p.nodes]
+        rows = [(n.slug, n.name_zh, n.kind, n.router, str(n.service_v4), str(n.service_v6), str(n.management.ipv4.ip),
+                 str(n.management.ipv6.ip)) for n in p.nodes]
     elif what == "industry":
         cols = ["cloud", "name", "department", "exists", "routing", "asn/area", "router", "service v4", "service v6"]
         rows = [(c.slug, c.name_zh, c.department_zh, c.exists, c.routing, c.asn if c.routing == "bgp" else c.area,
                  c.router.name, str(c.service_v4), str(c.service_v6)) for c in p.industry]
     elif what == "routers":
         cols = ["router", "name", "role", "city", "area", "loopback v4", "loopback v6", "mgmt v4"]
-        rows = [(r.name, r.name_zh, r.role, r.city or "", r.area, str(r.loopback.ipv4.ip), str(r.loopback.ipv6.ip), str(r.management.ipv4.ip)) for r in p.routers]
+        rows = [(r.name, r.name_zh, r.role, r.city or "", r.area, str(r.loopback.ipv4.ip), str(r.loopback.ipv6.ip),
+                 str(r.management.ipv4.ip)) for r in p.routers]
     elif what == "links":
         cols = ["link", "kind", "plane", "a", "a v4", "b", "b v4", "area", "Mbps"]
-        rows = [(l.name, l.kind, l.plane or "", f"{l.a.device}:{l.a.ifname}", str(l.a.address.ipv4), f"{l.b.device}:{l.b.ifname}", str(l.b.address.ipv4), "" if l.area is None else l.area, f"{l.bandwidth_mbps:g}") for l in p.links]
+        rows = [(line.name, line.kind, line.plane or "", f"{line.a.device}:{line.a.ifname}", str(line.a.address.ipv4),
+                 f"{line.b.device}:{line.b.ifname}", str(line.b.address.ipv4), "" if line.area is None else line.area,
+                 f"{line.bandwidth_mbps:g}") for line in p.links]
     elif what == "services":
         cols = ["service", "name", "hosting", "zone", "level", "replicas", "nodes", "standby"]
         rows = [(s.slug, s.name_zh, s.hosting, s.zone, s.level, s.replicas, len(s.nodes), ",".join(s.standby)) for s in p.services]
     else:
         tiers = {t.name: t for t in p.dr_tiers}
         cols = ["replication", "kind", "tier", "rpo s", "rto s", "schedule"]
-        rows = [(r.name, r.kind, r.tier, tiers[r.tier].rpo_seconds, tiers[r.tier].rto_seconds, tiers[r.tier].schedule) for r in p.replications]
+        rows = [(r.name, r.kind, r.tier, tiers[r.tier].rpo_seconds, tiers[r.tier].rto_seconds, tiers[r.tier].schedule)
+                for r in p.replications]
     if as_json:
         print_json({"what": what, "columns": cols, "rows": [list(map(str, r)) for r in rows]})
         return

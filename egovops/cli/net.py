@@ -9,14 +9,13 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Optional
 
 import click
+from rich.text import Text
 
 from egovops.cli.common import inventory_option, json_option, limit_option, load_or_exit
-from egovops.cli.output import bad_input, CHECK_FAILED, OK, console, err_console, print_json, table
+from egovops.cli.output import CHECK_FAILED, OK, bad_input, console, err_console, print_json, table
 from egovops.model.province import Province
-from rich.text import Text
 
 VENDOR_CHOICE = click.Choice(["frr", "huawei_vrp"])
 
@@ -36,7 +35,7 @@ vantage_option = click.option("--vantage", default="auto", show_default=True,
                                    "namespace), netns:NAME, ssh:HOST (a NOC probe), none.")
 
 
-def _setup_logging(verbose: int, log_file: Optional[str]) -> None:
+def _setup_logging(verbose: int, log_file: str | None) -> None:
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     root = logging.getLogger()
     root.setLevel(level)
@@ -55,7 +54,7 @@ def _request(cls, inventory: str, as_json: bool, **kw):
     return cls(province=load_or_exit(inventory, as_json), **kw)
 
 
-def _creds(province: Province, vault: Optional[str], as_json: bool):
+def _creds(province: Province, vault: str | None, as_json: bool):
     from egovops.network.service import NetInputError, credentials_of
 
     try:
@@ -64,7 +63,7 @@ def _creds(province: Province, vault: Optional[str], as_json: bool):
         bad_input(str(exc), as_json)
 
 
-def _select(province: Province, limit: Optional[str], as_json: bool):
+def _select(province: Province, limit: str | None, as_json: bool):
     from egovops.network.service import NetInputError, selection_of
 
     try:
@@ -73,7 +72,7 @@ def _select(province: Province, limit: Optional[str], as_json: bool):
         bad_input(str(exc), as_json)
 
 
-def _vendor(province: Province, vendor: Optional[str]) -> str:
+def _vendor(province: Province, vendor: str | None) -> str:
     from egovops.network.service import vendor_of
 
     return vendor_of(province, vendor)
@@ -122,7 +121,7 @@ def net_group() -> None:
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Folder to write <router>.conf|.cfg into (default build/net/<inventory>/<vendor>).")
 @json_option
-def render_cmd(inventory: str, limit: Optional[str], vendor: Optional[str], out: Optional[str], as_json: bool) -> None:
+def render_cmd(inventory: str, limit: str | None, vendor: str | None, out: str | None, as_json: bool) -> None:
     """Render every selected router's configuration from its intent (no device is contacted)."""
     from egovops.network.render import RenderError, file_name, render_province
 
@@ -153,7 +152,7 @@ def render_cmd(inventory: str, limit: Optional[str], vendor: Optional[str], out:
 
 
 # ------------------------------------------------------------------------------------------ push/diff
-def _run_push(as_json: bool, verbose: int, log_file: Optional[str], req_kw: dict, title: str = "push") -> None:
+def _run_push(as_json: bool, verbose: int, log_file: str | None, req_kw: dict, title: str = "push") -> None:
     from egovops.network.service import NetInputError, PushRequest, push
 
     _setup_logging(verbose, log_file)
@@ -206,7 +205,7 @@ def _max_fail(ctx, param, value):
     try:
         n = int(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r}: expected a number >= 1 or 'none'")
+        raise click.BadParameter(f"{value!r}: expected a number >= 1 or 'none'") from None
     if n < 1:
         raise click.BadParameter(f"{value!r}: expected a number >= 1 or 'none'")
     return n

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
 
 import click
 from rich.markup import escape
@@ -51,7 +50,7 @@ def stacks_group() -> None:
               help="Folder for Pulumi.<node>.yaml (default: the Pulumi project, stacks/).")
 @click.option("--force", is_flag=True,
               help="Write even if the folder holds Pulumi.*.yaml files egovops did not write (never deleted).")
-def config_cmd(inventory: str, as_json: bool, out: Optional[str], force: bool) -> None:
+def config_cmd(inventory: str, as_json: bool, out: str | None, force: bool) -> None:
     """Render every stack's Pulumi.<node>.yaml from the inventory into the Pulumi project.
 
     Only stack files this command wrote before (recorded with their hash in the folder's
@@ -156,8 +155,8 @@ def policies_cmd(as_json: bool) -> None:
     console.print(table(f"等保 policies ({len(rows)})", ["control", "clause", "policy", "scope", "requires"], rows))
 
 
-def _production(action: str, inventory: str, as_json: bool, stacks: tuple[str, ...], endpoint: Optional[str],
-                bucket: str, s3_endpoint: Optional[str]) -> None:
+def _production(action: str, inventory: str, as_json: bool, stacks: tuple[str, ...], endpoint: str | None,
+                bucket: str, s3_endpoint: str | None) -> None:
     from egovops.render.pulumi_config import stack_config
     from egovops.stacks import production
 
@@ -202,8 +201,8 @@ def _with_backend(f):
 @json_option
 @stack_option
 @_with_backend
-def diff_cmd(inventory: str, as_json: bool, stacks: tuple[str, ...], backend_endpoint: Optional[str],
-             backend_bucket: str, s3_endpoint: Optional[str]) -> None:
+def diff_cmd(inventory: str, as_json: bool, stacks: tuple[str, ...], backend_endpoint: str | None,
+             backend_bucket: str, s3_endpoint: str | None) -> None:
     """pulumi preview --diff of one stack with the policy pack (needs the Pulumi CLI and a cluster)."""
     _production("diff", inventory, as_json, stacks, backend_endpoint, backend_bucket, s3_endpoint)
 
@@ -213,7 +212,7 @@ def diff_cmd(inventory: str, as_json: bool, stacks: tuple[str, ...], backend_end
 @json_option
 @stack_option
 @_with_backend
-def up_cmd(inventory: str, as_json: bool, stacks: tuple[str, ...], backend_endpoint: Optional[str],
-           backend_bucket: str, s3_endpoint: Optional[str]) -> None:
+def up_cmd(inventory: str, as_json: bool, stacks: tuple[str, ...], backend_endpoint: str | None,
+           backend_bucket: str, s3_endpoint: str | None) -> None:
     """pulumi up of one stack with the policy pack (needs the Pulumi CLI and a cluster)."""
     _production("up", inventory, as_json, stacks, backend_endpoint, backend_bucket, s3_endpoint)

@@ -169,7 +169,7 @@ def start(province: Province, slugs: list[str], progress=lambda m: None, workers
 
     pids = {s: nspawn_pid(province, s) for s in slugs if s not in todo}
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        pids.update(zip(todo, pool.map(prep, todo)))
+        pids.update(zip(todo, pool.map(prep, todo), strict=True))
     progress(f"hosts: {len(todo)} booting ({len(slugs) - len(todo)} already running)")
     deadline = time.monotonic() + BOOT_TIMEOUT
     waiting = set(slugs)

@@ -14,10 +14,10 @@ import fcntl
 import json
 import shutil
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Optional
 
 from egovops.lab import cgroups, fabric, hosts, known_hosts, procs, routers, secrets
 from egovops.lab.paths import bridge_name, lab_dir, lab_root, lock_path, ns_name, prefix, secrets_dir
@@ -39,8 +39,8 @@ class DeviceState:
     mgmt_ipv4: str
     mgmt_ipv6: str
     up: bool                  # its processes (FRR + sshd, or the nspawn host) are running
-    ssh_ipv4: Optional[bool] = None   # filled by status(): SSH answers on the management v4 address
-    ssh_ipv6: Optional[bool] = None
+    ssh_ipv4: bool | None = None   # filled by status(): SSH answers on the management v4 address
+    ssh_ipv6: bool | None = None
 
 
 @dataclass
@@ -49,7 +49,7 @@ class LabState:
     prefix: str
     inventory: str
     counties: bool
-    limit: Optional[str]
+    limit: str | None
     complete: bool            # the last `lab up` finished
     bridge: str
     controller_ipv4: str
@@ -111,7 +111,8 @@ def locked(province: Province, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    raise LabError(f"another `lab up/down` of {province.meta.name} holds {lock_path(province)} for over {timeout:.0f}s")
+                    raise LabError(f"another `lab up/down` of {province.meta.name} holds {lock_path(province)} "
+                                   f"for over {timeout:.0f}s") from None
                 time.sleep(0.2)
         _held[key] = 1
         try:
@@ -121,7 +122,7 @@ def locked(province: Province, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def select(province: Province, counties: bool = False, limit: Optional[str] = None) -> tuple[list[str], list[str]]:
+def select(province: Province, counties: bool = False, limit: str | None = None) -> tuple[list[str], list[str]]:
     """(routers, hosts) a lab up brings: the core, the national stand-in and the provincial + DR hosts
     always; the chosen cities' routers and hosts; county routers only with ``counties``."""
     always_r = {r.name for r in province.routers if r.role in ("core", "external")}
@@ -136,7 +137,7 @@ def select(province: Province, counties: bool = False, limit: Optional[str] = No
     return rs, hs
 
 
-def _read_raw(province: Province) -> Optional[dict]:
+def _read_raw(province: Province) -> dict | None:
     try:
         return json.loads(state_file(province).read_text())
     except (OSError, ValueError):
@@ -150,7 +151,7 @@ def _write_raw(province: Province, raw: dict) -> None:
     tmp.rename(state_file(province))
 
 
-def lab_state(province: Province) -> Optional[LabState]:
+def lab_state(province: Province) -> LabState | None:
     """What of this lab is up (None when nothing of it exists). Cheap: checks processes, not SSH."""
     raw = _read_raw(province)
     if raw is None:
@@ -194,7 +195,7 @@ class UpResult:
     state: LabState
 
 
-def lab_up(province: Province, counties: bool = False, limit: Optional[str] = None,
+def lab_up(province: Province, counties: bool = False, limit: str | None = None,
            progress: Progress = lambda m: None) -> UpResult:
     """Bring the lab up (or the missing parts of it). A running lab with everything asked is left alone."""
     if province.meta.environment != "lab":
@@ -319,7 +320,7 @@ def _safe_pids(province: Province, name: str) -> list[int]:
         return []
 
 
-def status(province: Province, workers: int = 16) -> Optional[LabState]:
+def status(province: Province, workers: int = 16) -> LabState | None:
     """lab_state plus an SSH probe (banner) of every device on its v4 and v6 management address."""
     st = lab_state(province)
     if st is None:

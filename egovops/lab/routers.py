@@ -121,8 +121,8 @@ def _account_files(province: Province) -> dict[str, str]:
         members = list(g.gr_mem) + ([user] if gname in ("frr", "frrvty") else [])
         groups.append(f"{g.gr_name}:x:{g.gr_gid}:{','.join(members)}")
     groups.append(f"{user}:x:{NET_UID}:")
-    shadow = "\n".join([f"root:*:19000:0:99999:7:::", f"sshd:*:19000:0:99999:7:::", f"frr:*:19000:0:99999:7:::",
-                        f"nobody:*:19000:0:99999:7:::", f"{user}:{secrets.password_hash(password)}:19000:0:99999:7:::"]) + "\n"
+    shadow = "\n".join(["root:*:19000:0:99999:7:::", "sshd:*:19000:0:99999:7:::", "frr:*:19000:0:99999:7:::",
+                        "nobody:*:19000:0:99999:7:::", f"{user}:{secrets.password_hash(password)}:19000:0:99999:7:::"]) + "\n"
     return {"passwd": passwd, "group": "\n".join(groups) + "\n", "shadow": shadow}
 
 
@@ -183,7 +183,8 @@ def start_sshd(province: Province, name: str) -> None:
     run(["ip", "netns", "exec", ns_name(province, name), "unshare", "--uts", "--mount", "--propagation", "private",
          "sh", "-c", script], timeout=30)
     mgmt = province.router(name).management
-    wait_tcp(ns_name(province, name), str(mgmt.ipv4.ip), 22, timeout=10) or _fail(name)
+    if not wait_tcp(ns_name(province, name), str(mgmt.ipv4.ip), 22, timeout=10):
+        _fail(name)
 
 
 def _fail(name: str) -> None:

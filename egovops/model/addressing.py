@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Union
+from typing import TypeAlias
 
-IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
-IPInterface = Union[ipaddress.IPv4Interface, ipaddress.IPv6Interface]
+IPNetwork: TypeAlias = ipaddress.IPv4Network | ipaddress.IPv6Network
+IPInterface: TypeAlias = ipaddress.IPv4Interface | ipaddress.IPv6Interface
 
 SLOTS_PER_SITE = 128
 LINK_SLOTS_PER_SITE = 256

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -18,7 +19,17 @@ from egovops.model import addressing as plan
 from egovops.model import calls, industry, schema
 from egovops.model.problems import InventoryError, Problem
 from egovops.model.province import (
-    County, DrTier, DualStack, Endpoint, Link, Node, Noc, Province, Replication, Router, Service,
+    County,
+    DrTier,
+    DualStack,
+    Endpoint,
+    Link,
+    Noc,
+    Node,
+    Province,
+    Replication,
+    Router,
+    Service,
 )
 from egovops.model.yamlsrc import YamlSource, YamlSyntaxError, format_path, read_yaml
 
@@ -317,7 +328,7 @@ def _cron_problem(expr: str) -> str:
     fields = expr.split()
     if len(fields) != 5:
         return f"{len(fields)} fields"
-    for text, (what, lo, hi) in zip(fields, CRON_FIELDS):
+    for text, (what, lo, hi) in zip(fields, CRON_FIELDS, strict=True):
         for part in text.split(","):
             rng, _, step = part.partition("/")
             if step and not step.isdigit():
@@ -458,7 +469,8 @@ def _build(col: _Collector, root: Path, p: dict[str, Any]) -> Province | None:
             col.add("dr.yaml", ("provincial", kind, "target"), f"{r.target!r} is not a DR site (kind: dr)",
                     "replicate to a node with kind: dr in nodes.yaml", "dr")
         if r.tier not in tiers:
-            col.add("dr.yaml", ("provincial", kind, "tier"), f"unknown DR tier {r.tier!r}", f"one of: {', '.join(sorted(tiers))}", "unknown-ref")
+            col.add("dr.yaml", ("provincial", kind, "tier"), f"unknown DR tier {r.tier!r}",
+                    f"one of: {', '.join(sorted(tiers))}", "unknown-ref")
     paired: dict[str, int] = {}
     for i, pair in enumerate(df.city_pairs):
         if len(pair) != 2:
@@ -492,7 +504,8 @@ def _build(col: _Collector, root: Path, p: dict[str, Any]) -> Province | None:
                     f"classified (涉密) system {s.slug!r} placed on the cloud",
                     "classified systems never go on the cloud or the extranet: remove the entry", "classified")
         if s.zone not in zone_names:
-            col.add("services.yaml", ("services", i, "zone"), f"unknown zone {s.zone!r}", f"one of: {', '.join(sorted(zone_names))}", "unknown-ref")
+            col.add("services.yaml", ("services", i, "zone"), f"unknown zone {s.zone!r}",
+                    f"one of: {', '.join(sorted(zone_names))}", "unknown-ref")
         tag = s.image.rsplit("/", 1)[-1]
         if "@sha256:" not in s.image and (":" not in tag or tag.endswith(":latest")):
             col.add("services.yaml", ("services", i, "image"), f"image {s.image!r} is not pinned",

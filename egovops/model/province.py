@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import fnmatch
 import ipaddress
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal, Optional
+from typing import Any, Literal, TypeVar
 
-from egovops.model.addressing import IPInterface, IPNetwork, Supernets
 from egovops.model import schema
+from egovops.model.addressing import IPInterface, IPNetwork, Supernets
+
+_T = TypeVar("_T")
 
 RouterRole = Literal["core", "city", "county", "external", "industry"]
 LinkKind = Literal["backbone", "county", "uplink", "access", "extra"]
@@ -36,7 +39,7 @@ class Node:
     name_zh: str
     name_en: str
     kind: Literal["provincial", "city", "dr"]
-    code: Optional[str]
+    code: str | None
     city: str                      # city slug where it stands (itself for city nodes)
     router: str                    # the router its service LAN hangs off
     service_v4: ipaddress.IPv4Network
@@ -67,7 +70,7 @@ class Router:
     site: int
     slot: int
     name_zh: str
-    city: Optional[str]            # city slug (None for core/external)
+    city: str | None            # city slug (None for core/external)
     area: int                      # OSPF area of its loopback
     asn: int
     loopback: DualStack
@@ -89,12 +92,12 @@ class Endpoint:
 class Link:
     name: str                      # stable, e.g. "province-rt:hefei-d"
     kind: LinkKind
-    plane: Optional[str]
+    plane: str | None
     a: Endpoint                    # upstream end
     b: Endpoint
     bandwidth_mbps: float
-    area: Optional[int]            # OSPF area (None: not in OSPF, e.g. eBGP uplink)
-    cost: Optional[int]
+    area: int | None            # OSPF area (None: not in OSPF, e.g. eBGP uplink)
+    cost: int | None
     bfd: bool
 
 
@@ -153,12 +156,12 @@ class IndustryCloud:
     exists: bool
     zone: str
     routing: Literal["bgp", "ospf"]
-    asn: Optional[int]             # its own AS (routing: bgp)
-    area: Optional[int]            # its OSPF area (routing: ospf)
+    asn: int | None             # its own AS (routing: bgp)
+    area: int | None            # its OSPF area (routing: ospf)
     max_prefix: int
     hosts: tuple[str, ...]         # catalogue services it runs itself
     consumes: tuple[str, ...]      # provincial services it calls
-    dr_tier: Optional[str]
+    dr_tier: str | None
     service_v4: ipaddress.IPv4Network
     service_v6: ipaddress.IPv6Network
     own_prefixes: tuple[IPNetwork, ...]   # its pre-existing address space (prefixes: in industry.yaml)
@@ -200,10 +203,10 @@ class Province:
     uplink: schema.Uplink
     zones: schema.ZonesFile
     segments: schema.Segments
-    object_store: Optional[schema.ObjectStoreSpec] = None   # dr.yaml object_store (None: no object tier)
+    object_store: schema.ObjectStoreSpec | None = None   # dr.yaml object_store (None: no object tier)
     industry: tuple[IndustryCloud, ...] = ()                 # industry.yaml (validated, addressed)
     calls: tuple[schema.ServiceCall, ...] = ()               # zones.yaml calls: cross-node flows
-    _index: dict = field(default_factory=dict, compare=False, repr=False)
+    _index: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False, repr=False)
 
     # ---- lookups
     def node(self, slug: str) -> Node:
@@ -212,8 +215,8 @@ class Province:
     def router(self, name: str) -> Router:
         return self._lookup("router", self.routers, "name", name)
 
-    def _lookup(self, what: str, items, attr: str, key: str):
-        idx = self._index.setdefault(what, {getattr(i, attr): i for i in items})
+    def _lookup(self, what: str, items: Iterable[_T], attr: str, key: str) -> _T:
+        idx: dict[str, _T] = self._index.setdefault(what, {getattr(i, attr): i for i in items})
         try:
             return idx[key]
         except KeyError:
@@ -256,7 +259,7 @@ class Province:
 
     def prefixes(self) -> dict[str, int]:
         """Count of allocated prefixes per family (loopbacks, p2p links, LANs)."""
-        v4 = len(self.routers) + len([l for l in self.links if l.kind != "access"]) + len(self.nodes)
+        v4 = len(self.routers) + len([line for line in self.links if line.kind != "access"]) + len(self.nodes)
         return {"ipv4": v4, "ipv6": v4}
 
 
@@ -280,14 +283,17 @@ def device_tags(province: Province, name: str) -> set[str]:
     return tags
 
 
-def matches(province: Province, name: str, limit: Optional[str]) -> bool:
+def matches(province: Province, name: str, limit: str | None) -> bool:
     """True when ``name`` matches a ``--limit`` expression: comma-separated globs, ``!`` negates."""
     if not limit:
         return True
     tags = device_tags(province, name)
     positive = [p.strip() for p in limit.split(",") if p.strip() and not p.strip().startswith("!")]
     negative = [p.strip()[1:] for p in limit.split(",") if p.strip().startswith("!")]
-    hit = lambda pats: any(fnmatch.fnmatchcase(t, p) for p in pats for t in tags)  # noqa: E731
+
+    def hit(pats: list[str]) -> bool:
+        return any(fnmatch.fnmatchcase(t, p) for p in pats for t in tags)
+
     return (not positive or hit(positive)) and not hit(negative)
 
 

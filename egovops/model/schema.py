@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -64,7 +64,7 @@ class InventoryMeta(Strict):
     name_zh: Label
     environment: Literal["production", "lab"]
     version: str = Field(pattern=r"^[0-9A-Za-z][0-9A-Za-z._+-]{0,63}$")
-    base: Optional[str] = Field(default=None, min_length=1, max_length=1024, pattern=r"^[^\x00-\x1f\x7f]+$")
+    base: str | None = Field(default=None, min_length=1, max_length=1024, pattern=r"^[^\x00-\x1f\x7f]+$")
 
 
 # ---------------------------------------------------------------- nodes.yaml
@@ -74,8 +74,8 @@ class NodeSpec(Strict):
     name_zh: Label
     name_en: Label
     kind: Literal["provincial", "city", "dr"]
-    code: Optional[str] = Field(default=None, pattern=r"^\d{6}$")
-    city: Optional[str] = None
+    code: str | None = Field(default=None, pattern=r"^\d{6}$")
+    city: str | None = None
 
 
 class NodesFile(Strict):
@@ -98,7 +98,7 @@ Plane = Literal["data", "video"]
 
 
 class Segment(Strict):
-    planes: list[Plane] = Field(default_factory=lambda: ["data"])
+    planes: list[Plane] = Field(default_factory=lambda: list[Plane](["data"]))
     bandwidth: str
 
     _bw = field_validator("bandwidth")(_check_bandwidth)
@@ -115,7 +115,7 @@ class Routing(Strict):
     bfd: bool = True
     ospf_hello_seconds: int = Field(default=1, ge=1, le=65535)
     ospf_dead_seconds: int = Field(default=4, ge=2, le=65535)
-    plane_cost: dict[Plane, OspfCost] = Field(default_factory=lambda: {"data": 10, "video": 20})
+    plane_cost: dict[Plane, OspfCost] = Field(default_factory=lambda: dict[Plane, int]({"data": 10, "video": 20}))
 
 
 class Uplink(Strict):
@@ -154,7 +154,7 @@ class FamilySupernets(Strict):
     management: str
     #: industry clouds' service LANs (a /26 or /64 each, indexed by cloud id); without it an
     #: inventory's industry clouds are validated but not addressed (egovops.model.industry)
-    industry: Optional[str] = None
+    industry: str | None = None
 
 
 class NocServices(Strict):
@@ -245,7 +245,7 @@ class DrFile(Strict):
     tiers: dict[str, DrTier]
     provincial: ProvincialDr
     city_pairs: list[list[str]]
-    object_store: Optional[ObjectStoreSpec] = None
+    object_store: ObjectStoreSpec | None = None
 
 
 # ---------------------------------------------------------------- services.yaml
@@ -275,13 +275,13 @@ class ServiceSpec(Strict):
     zone: str
     image: str = Field(pattern=r"^[^\s\x00-\x1f\x7f]+$", max_length=255)
     classified: bool = False
-    only: Optional[list[str]] = None  # restrict placement to these nodes (rarely right)
-    replicas: Optional[int] = Field(default=None, ge=1, le=64)
-    cpu: Optional[str] = Field(default=None, pattern=r"^\d+(\.\d+)?m?$")
-    memory: Optional[str] = Field(default=None, pattern=r"^\d+(Ki|Mi|Gi|Ti)$")
-    port: Optional[int] = Field(default=None, ge=1, le=65535)
-    level: Optional[int] = Field(default=None, ge=1, le=5)
-    dr_tier: Optional[str] = None
+    only: list[str] | None = None  # restrict placement to these nodes (rarely right)
+    replicas: int | None = Field(default=None, ge=1, le=64)
+    cpu: str | None = Field(default=None, pattern=r"^\d+(\.\d+)?m?$")
+    memory: str | None = Field(default=None, pattern=r"^\d+(Ki|Mi|Gi|Ti)$")
+    port: int | None = Field(default=None, ge=1, le=65535)
+    level: int | None = Field(default=None, ge=1, le=5)
+    dr_tier: str | None = None
 
 
 CALL_LEVELS = ("province", "city")
@@ -354,8 +354,8 @@ class IndustryAttach(Strict):
     to: Literal["province-rt"] = "province-rt"
     planes: list[Plane] = Field(min_length=1, max_length=2)
     routing: AttachMode
-    asn: Optional[int] = Field(default=None, ge=64512, le=4294967294)
-    area: Optional[int] = Field(default=None, ge=1, le=4294967295)
+    asn: int | None = Field(default=None, ge=64512, le=4294967294)
+    area: int | None = Field(default=None, ge=1, le=4294967295)
     bandwidth: str = "1Gbps"
     max_prefix: int = Field(default=20, ge=1, le=2000)
 
@@ -380,7 +380,7 @@ class IndustryCloudSpec(Strict):
     hosts: list[str] = Field(default_factory=list)
     consumes: list[str] = Field(default_factory=list)
     prefixes: list[str] = Field(default_factory=list, max_length=16)
-    dr_tier: Optional[str] = None
+    dr_tier: str | None = None
 
 
 class IndustryFile(Strict):

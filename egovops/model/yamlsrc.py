@@ -5,12 +5,17 @@ from __future__ import annotations
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
+if TYPE_CHECKING:
+    _BaseLoader = yaml.SafeLoader
+else:  # libyaml's parser when present: 5x faster
+    _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser when present: 5x faster
+
+class _UniqueKeyLoader(_BaseLoader):
     """SafeLoader that rejects duplicate mapping keys (PyYAML silently keeps the last one)."""
 
 
@@ -21,7 +26,7 @@ MAX_VALUES = 200_000
 """Most values a file may hold once aliases are expanded (an alias bomb is refused before construction)."""
 
 
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
         if key_node.tag == MERGE_TAG:  # ``<<: *anchor``: merged keys may be overridden, not duplicates
@@ -36,7 +41,8 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
                 None, None, f"duplicate key {key!r} (first at line {seen[key] + 1})", key_node.start_mark
             )
         seen[key] = key_node.start_mark.line
-    return loader.construct_mapping(node, deep=deep)
+    mapping: dict[Any, Any] = loader.construct_mapping(node, deep=deep)
+    return mapping
 
 
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
@@ -162,8 +168,7 @@ def read_yaml(path: Path) -> YamlSource:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise YamlSyntaxError(path, line, f"not UTF-8 text: {exc.reason}") from None
+        raise YamlSyntaxError(path, raw[: exc.start].count(b"\n") + 1, f"not UTF-8 text: {exc.reason}") from None
     text = text.removeprefix("\ufeff")  # a BOM (Windows editors) is no content
     loader = _UniqueKeyLoader(text)
     root = None
@@ -179,11 +184,10 @@ def read_yaml(path: Path) -> YamlSource:
         raise
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        raise YamlSyntaxError(path, line, f"{exc.problem or exc}".strip()) from None
+        raise YamlSyntaxError(path, mark.line + 1 if mark else None, f"{exc.problem or exc}".strip()) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "mark", None)
-        line = None
+        line: int | None = None
         if isinstance(exc, yaml.reader.ReaderError):
             line = text[: exc.position].count("\n") + 1
         elif mark is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,7 @@ def backup(province: Province, routers: list[str], vendor: str, creds: Credentia
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(routers)))) as pool:
         rows = list(pool.map(one, routers))
     manifest = {"inventory": province.meta.name, "vendor": vendor,
-                "taken": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "taken": datetime.now(UTC).isoformat(timespec="seconds"),
                 "routers": [r["router"] for r in rows if r["ok"]]}
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return {"ok": all(r["ok"] for r in rows), "folder": str(folder), "routers": rows}

@@ -18,8 +18,9 @@ the comparison.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Iterable, Optional
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ DIALECTS = {"frr": FRR, "huawei_vrp": VRP}
 @dataclass
 class Node:
     line: str
-    children: dict[str, "Node"] = field(default_factory=dict)
+    children: dict[str, Node] = field(default_factory=dict)
     section: bool = False
 
 
@@ -141,7 +142,7 @@ class Change:
     line: str                  # the line (for a whole-section change: its header)
     section: bool = False      # the line is a section (added with all its children / removed whole)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"op": self.op, "path": list(self.path), "line": self.line, "section": self.section}
 
 
@@ -154,7 +155,7 @@ class ConfigDiff:
     def empty(self) -> bool:
         return not self.changes
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"changes": [c.as_dict() for c in self.changes], "unmanaged": self.unmanaged}
 
 
@@ -166,9 +167,9 @@ def _walk(run: Node, want: Node, path: tuple[str, ...], dialect: Dialect, out: l
     # removals first: a value that changes (ospf area 0 -> 10) must be removed before it is re-set;
     # a more specific line goes before the line it extends ("no ip ospf bfd profile X" before
     # "no ip ospf bfd", which on FRR takes the profile with it)
-    gone = [l for l in run.children if l not in want.children]
-    extends = {l for l in gone if any(o != l and l.startswith(o + " ") for o in gone)}
-    for line in sorted(gone, key=lambda l: l not in extends):
+    gone = [ln for ln in run.children if ln not in want.children]
+    extends = {ln for ln in gone if any(o != ln and ln.startswith(o + " ") for o in gone)}
+    for line in sorted(gone, key=lambda ln: ln not in extends):
         node = run.children[line]
         if not path and node.section and unknown.match(line) and not full:
             unmanaged.append(line)
@@ -247,7 +248,7 @@ def commands(d: ConfigDiff, intended: str, dialect: Dialect) -> list[str]:
     return cmds
 
 
-def render_diff(d: ConfigDiff, intended: Optional[str] = None, dialect: Optional[Dialect] = None) -> list[str]:
+def render_diff(d: ConfigDiff, intended: str | None = None, dialect: Dialect | None = None) -> list[str]:
     """Human-readable hierarchical diff lines (``+``/``-`` with the section path as context)."""
     lines: list[str] = []
     last: tuple[str, ...] = ()
@@ -271,7 +272,7 @@ def lines_of(text: str, dialect: Dialect) -> Iterable[str]:
     """Flattened ``path > line`` strings of a config (for equality checks independent of order)."""
     keep = re.compile(dialect.keep_sections)
 
-    def rec(node: Node, path: tuple[str, ...]):
+    def rec(node: Node, path: tuple[str, ...]) -> Iterator[str]:
         for line, child in node.children.items():
             if child.section and not child.children and keep.match(line):
                 continue             # an empty interface/line section is no configuration

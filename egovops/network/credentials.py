@@ -20,7 +20,6 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 import yaml
 
@@ -58,9 +57,9 @@ class Credentials:
     username: str
     password: Secret
     source: str              # where they came from (for the report; no secret)
-    key_file: Optional[str] = None
+    key_file: str | None = None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, str]:
         return {"username": self.username, "password": MASK, "source": self.source}
 
 
@@ -93,11 +92,12 @@ def encrypt_vault(username: str, password: str, vault_password: str) -> bytes:
     from ansible.parsing.vault import VaultLib, VaultSecret
 
     vault = VaultLib([("default", VaultSecret(vault_password.encode()))])
-    return vault.encrypt(yaml.safe_dump({"username": username, "password": password}).encode())
+    body: bytes = vault.encrypt(yaml.safe_dump({"username": username, "password": password}).encode())
+    return body
 
 
-def load(province: Optional[Province] = None, vault: Optional[str] = None,
-         env: Optional[dict[str, str]] = None) -> Credentials:
+def load(province: Province | None = None, vault: str | None = None,
+         env: dict[str, str] | None = None) -> Credentials:
     """Find credentials (see module doc for the order). Raises :class:`CredentialError`."""
     env = dict(os.environ if env is None else env)
     user, pw = env.get("EGOVOPS_NET_USERNAME"), env.get("EGOVOPS_NET_PASSWORD")

@@ -15,7 +15,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any, Optional, Protocol
+from typing import Any, Protocol
 
 from egovops.network import confdiff
 from egovops.network.credentials import Credentials
@@ -93,7 +93,7 @@ class NetmikoSession:
             raise DeviceError(f"{target.name}: cannot connect to {target.host}:{target.port}: "
                               f"{type(exc).__name__}: {_first_line(exc)}") from None
 
-    def _cmd(self, command: str, read_timeout: Optional[float] = None) -> str:
+    def _cmd(self, command: str, read_timeout: float | None = None) -> str:
         try:
             return self.conn.send_command(command, read_timeout=read_timeout or self.target.timeout)
         except Exception as exc:
@@ -110,7 +110,7 @@ class FrrSession(NetmikoSession):
     """FRR via vtysh (netmiko ``cisco_ios``). Changes are live at once; the engine keeps the rollback point."""
 
     dialect = confdiff.FRR
-    _prompt: Optional[str] = None
+    _prompt: str | None = None
     STATE_COMMANDS = ("show ip ospf neighbor json", "show ipv6 ospf6 neighbor json", "show bfd peers json",
                       "show bgp summary json")
 
@@ -191,7 +191,7 @@ class FrrSession(NetmikoSession):
         except Exception as exc:
             raise DeviceError(f"{self.target.name}: applying {len(commands)} command(s) failed: "
                               f"{type(exc).__name__}: {_first_line(exc)}") from None
-        errors = [l.strip() for l in out.splitlines() if FRR_ERROR.search(l.strip()) and "does not exist" not in l]
+        errors = [ln.strip() for ln in out.splitlines() if FRR_ERROR.search(ln.strip()) and "does not exist" not in ln]
         if errors:
             raise DeviceError(f"{self.target.name}: the device refused: {'; '.join(errors[:3])}")
         return out
@@ -399,7 +399,7 @@ def frr_state(cmd) -> dict[str, Any]:
 
 def _vrp_error(out: str) -> str:
     """The ``Error: …`` line of a VRP answer (the ``^`` marker line alone says nothing)."""
-    errs = [l.strip() for l in out.splitlines() if l.strip().startswith("Error")]
+    errs = [ln.strip() for ln in out.splitlines() if ln.strip().startswith("Error")]
     return errs[0][:200] if errs else _first_line(out) or "no answer"
 
 

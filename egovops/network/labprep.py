@@ -11,8 +11,8 @@ raises it inside each lab router's own namespace (nothing outside the lab is tou
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
 
 from egovops.model.province import Province
 

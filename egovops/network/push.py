@@ -13,8 +13,8 @@ never holds up the others:
    staged (a second pool of ``workers``), and re-read every 0.5 s until its verdict is in; the
    OSPF/OSPFv3/BFD/BGP adjacencies that were up before must be up again, and the loopbacks must
    answer from the NOC vantage over IPv4 and IPv6. The holds of the whole wave overlap, so N
-   devices cost about one device's cycle per wave, not one hold per worker slot. A lost adjacency whose far end changed in the same wave and whose
-   own side was not touched is the far end's to answer for. A state that cannot be read or
+   devices cost about one device's cycle per wave, not one hold per worker slot. A lost adjacency whose
+   far end changed in the same wave and whose own side was not touched is the far end's to answer for. A state that cannot be read or
    parsed is an error for that device (restored, reported) — never "no adjacencies".
 3. **confirm or restore** — as soon as a device's verdict is in: verified devices are confirmed
    (FRR: ``write memory``; VRP: ``commit persist``). Devices that failed, or were not verified
@@ -32,10 +32,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 from egovops.network import confdiff
 from egovops.network.credentials import Credentials
@@ -59,10 +60,10 @@ class PushOptions:
     settle_timeout: float = 60.0     # how long verification waits for adjacencies and reachability
     min_hold: float = 5.0            # adjacencies must stay up at least this long after the change
     verify: bool = True
-    backup_dir: Optional[Path] = None
+    backup_dir: Path | None = None
     canary: int = 0                  # devices pushed (and verified) alone before any other
-    batch_size: Optional[int] = None # devices per wave after the canary (None: all the rest at once)
-    max_fail: Optional[int] = None   # stop after this many failed devices (None: never stop early)
+    batch_size: int | None = None # devices per wave after the canary (None: all the rest at once)
+    max_fail: int | None = None   # stop after this many failed devices (None: never stop early)
 
 
 @dataclass
@@ -84,7 +85,7 @@ class DeviceResult:
     removed: int = 0
     diff: list[str] = field(default_factory=list)
     unmanaged: list[str] = field(default_factory=list)
-    error: Optional[str] = None
+    error: str | None = None
     verify: dict[str, Any] = field(default_factory=dict)
     rollback: dict[str, Any] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -98,13 +99,13 @@ class DeviceResult:
 class _Live:
     plan: Plan
     result: DeviceResult
-    session: Optional[Session] = None
+    session: Session | None = None
     before: str = ""
     before_state: dict[str, Any] = field(default_factory=dict)
-    diff: Optional[confdiff.ConfigDiff] = None
+    diff: confdiff.ConfigDiff | None = None
     staged_at: float = 0.0
     touched: set[str] = field(default_factory=set)   # top-level sections the diff touched
-    verified: Optional[bool] = None
+    verified: bool | None = None
     hold_until: float = 0.0
     next_check: float = 0.0                          # undecided devices are re-read every 0.5 s, not in a loop
     deadline: float = 0.0
@@ -118,7 +119,7 @@ class PushReport:
     seconds: float
     dry_run: bool
     waves: list[list[str]] = field(default_factory=list)
-    stopped: Optional[str] = None            # why the push stopped early (canary failed, budget spent)
+    stopped: str | None = None            # why the push stopped early (canary failed, budget spent)
 
     @property
     def untouched(self) -> list[str]:
@@ -143,7 +144,7 @@ class PushReport:
                 "devices": [r.as_dict() for r in self.results]}
 
 
-def plan_waves(n: int, canary: int = 0, batch_size: Optional[int] = None) -> list[list[int]]:
+def plan_waves(n: int, canary: int = 0, batch_size: int | None = None) -> list[list[int]]:
     """Indices per wave: the canary first, then batches (the last may be smaller)."""
     if canary < 0 or (batch_size is not None and batch_size < 1):
         raise ValueError("canary must be >= 0 and batch size >= 1")
@@ -184,7 +185,7 @@ def _iface_of(key: str) -> str:
 
 class PushEngine:
     def __init__(self, plans: list[Plan], creds: Credentials, options: PushOptions,
-                 vantage: Optional[Vantage] = None, opener: Opener = open_session,
+                 vantage: Vantage | None = None, opener: Opener = open_session,
                  progress: Progress = lambda d, e, x: None) -> None:
         self.plans, self.creds, self.opt = plans, creds, options
         self.vantage, self.opener, self.progress = vantage, opener, progress
@@ -415,7 +416,7 @@ class PushEngine:
             # interrupted: devices not yet started are left alone (not staged only to be restored)
             pool.shutdown(wait=True, cancel_futures=True)
 
-    def _stop_reason(self, wave_no: int, canary: bool, wave: list[_Live], failures: int) -> Optional[str]:
+    def _stop_reason(self, wave_no: int, canary: bool, wave: list[_Live], failures: int) -> str | None:
         bad = [lv.plan.target.name for lv in wave if lv.result.status in ("failed", "rolled-back")]
         if canary and bad:
             return f"canary failed ({', '.join(bad)}): no further device touched"
@@ -430,7 +431,7 @@ class PushEngine:
             waves = [list(range(len(lives)))] if lives else []
         else:
             waves = plan_waves(len(lives), self.opt.canary, self.opt.batch_size)
-        stopped: Optional[str] = None
+        stopped: str | None = None
         failures = 0
         try:
             for n, idx in enumerate(waves):

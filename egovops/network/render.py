@@ -12,9 +12,10 @@ from __future__ import annotations
 import functools
 import ipaddress
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any
 
 import jinja2
 
@@ -154,7 +155,7 @@ def context(it: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def render_intent(it: dict[str, Any], vendor: str, keys: Optional[dict[str, Any]] = None) -> str:
+def render_intent(it: dict[str, Any], vendor: str, keys: dict[str, Any] | None = None) -> str:
     """Render one intent for one vendor; raises :class:`RenderError` on unknown vendor or bad intent.
 
     ``keys`` (from :meth:`egovops.network.routing_keys.RoutingKeys.values`) only on the push path;
@@ -178,12 +179,12 @@ def load_intent_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def intents(province: Province, limit: Optional[str] = None) -> list[dict[str, Any]]:
+def intents(province: Province, limit: str | None = None) -> list[dict[str, Any]]:
     """Intents of the routers selected by ``limit`` (external stand-ins included: the lab pushes them too)."""
     return [build_intent(province, r) for r in province.routers if matches(province, r.name, limit)]
 
 
-def render_province(province: Province, vendor: str, limit: Optional[str] = None) -> list[Rendered]:
+def render_province(province: Province, vendor: str, limit: str | None = None) -> list[Rendered]:
     return [Rendered(it["name"], vendor, render_intent(it, vendor)) for it in intents(province, limit)]
 
 

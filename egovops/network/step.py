@@ -11,13 +11,16 @@ report and canary/batch defaults per environment.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from egovops.deploy import DeployContext, StepResult
 from egovops.model.load import load_inventory
+from egovops.steptypes import DeployContext, Status, StepResult
+
+if TYPE_CHECKING:
+    from egovops.network.service import PushOutcome, PushRequest
 
 
-def _push_request(ctx: DeployContext, **kw: Any):
+def _push_request(ctx: DeployContext, **kw: Any) -> PushRequest:
     from egovops.network.service import PushRequest
 
     o = ctx.options
@@ -28,7 +31,7 @@ def _push_request(ctx: DeployContext, **kw: Any):
                        command=o.get("command"), **kw)
 
 
-def _summary(out) -> str:
+def _summary(out: PushOutcome) -> str:
     c = out.report.counts()
     s = (f"{c['changed']} changed, {c['unchanged']} unchanged, {c['rolled-back']} rolled back, "
          f"{c['failed']} failed, {c['not-touched']} not touched of {c['total']} in {out.report.seconds:.1f}s")
@@ -36,7 +39,8 @@ def _summary(out) -> str:
 
 
 def push(ctx: DeployContext) -> StepResult:
-    from egovops.network.service import NetInputError, push as run_push
+    from egovops.network.service import NetInputError
+    from egovops.network.service import push as run_push
 
     try:
         out = run_push(_push_request(ctx), progress=lambda d, e, x: ctx.log(f"  {d}: {x}") if e == "done" else None,
@@ -44,7 +48,7 @@ def push(ctx: DeployContext) -> StepResult:
     except NetInputError as exc:
         return StepResult("failed", str(exc), {"bad_input": True})
     c = out.report.counts()
-    status = "failed" if not out.ok else "changed" if c["changed"] else "ok"
+    status: Status = "failed" if not out.ok else "changed" if c["changed"] else "ok"
     return StepResult(status, _summary(out) + (f"; report {out.report_path}" if out.report_path else ""),
                       {"summary": c, "report": str(out.report_path) if out.report_path else None,
                        "rollback_point": str(out.rollback_dir) if out.rollback_dir else None,
@@ -63,14 +67,15 @@ def plan(ctx: DeployContext) -> StepResult:
     c = out.report.counts()
     lines = [f"{r.name}: {line}" for r in out.report.results for line in r.diff]
     errors = [f"{r.name}: {r.error}" for r in out.report.results if r.status == "failed"]
-    status = "failed" if errors else "changed" if c["would-change"] else "ok"
+    status: Status = "failed" if errors else "changed" if c["would-change"] else "ok"
     return StepResult(status, f"net: {c['would-change']} router(s) would change, {c['unchanged']} unchanged, "
                               f"{c['failed']} unreadable of {c['total']}",
                       {"diff": lines, "problems": errors, "summary": c})
 
 
 def verify(ctx: DeployContext) -> StepResult:
-    from egovops.network.service import NetInputError, NetRequest, verify as run_verify
+    from egovops.network.service import NetInputError, NetRequest
+    from egovops.network.service import verify as run_verify
 
     p = ctx.province or load_inventory(ctx.inventory)
     if p.meta.environment != "lab" and ctx.options.get("net_vantage", "auto") == "auto":

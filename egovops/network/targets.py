@@ -10,7 +10,7 @@ config, loopbacks to probe and which device sits behind each interface.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 from egovops.model.province import Province, matches
 from egovops.network import routing_keys
@@ -38,7 +38,7 @@ class Selection:
     skipped: dict[str, str]          # router -> why not acted on (not up in the lab, ...)
 
 
-def select(province: Province, limit: Optional[str]) -> Selection:
+def select(province: Province, limit: str | None) -> Selection:
     """Routers matching ``limit``; on a lab, only those up in the running lab."""
     wanted = [r.name for r in province.routers if matches(province, r.name, limit)]
     skipped: dict[str, str] = {}
@@ -60,8 +60,8 @@ def select(province: Province, limit: Optional[str]) -> Selection:
                 skipped[n] = "external (not ours to configure)"
         wanted = [n for n in wanted if n not in skipped]
     if not wanted:
-        raise SelectionError(f"no router matches --limit {limit!r}" + (f" (skipped: {'; '.join(f'{k}: {v}' for k, v in sorted(skipped.items()))})"
-                                                                        if skipped else ""))
+        why = "; ".join(f"{k}: {v}" for k, v in sorted(skipped.items()))
+        raise SelectionError(f"no router matches --limit {limit!r}" + (f" (skipped: {why})" if skipped else ""))
     return Selection(wanted, skipped)
 
 
@@ -82,7 +82,7 @@ def target_of(province: Province, name: str, vendor: str, timeout: float = 30.0)
 
 
 def plan_of(province: Province, name: str, vendor: str, timeout: float = 30.0,
-            intended: Optional[str] = None, exact: bool = False) -> Plan:
+            intended: str | None = None, exact: bool = False) -> Plan:
     it = intent_of(province, name)
     peers: dict[str, str] = {}
     for i in it["interfaces"]:

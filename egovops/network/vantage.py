@@ -11,8 +11,12 @@ from __future__ import annotations
 import ipaddress
 import shlex
 import subprocess
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Iterable, Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from egovops.model.province import Province
 
 
 class Vantage(Protocol):
@@ -61,10 +65,10 @@ class SshVantage(CommandVantage):
 def reach_many(vantage: Vantage, addresses: Iterable[str], workers: int = 16) -> dict[str, bool]:
     addrs = list(dict.fromkeys(addresses))
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(addrs) or 1))) as pool:
-        return dict(zip(addrs, pool.map(vantage.reachable, addrs)))
+        return dict(zip(addrs, pool.map(vantage.reachable, addrs), strict=True))
 
 
-def lab_node_vantages(province) -> tuple[list[str], Callable[[str], NetnsVantage]]:
+def lab_node_vantages(province: Province) -> tuple[list[str], Callable[[str], NetnsVantage]]:
     """The node matrix of a running lab: the cloud nodes whose hosts are up, and each one's own namespace."""
     from egovops.lab import lab_state, ns_of
 
@@ -74,7 +78,7 @@ def lab_node_vantages(province) -> tuple[list[str], Callable[[str], NetnsVantage
     return nodes, lambda n: NetnsVantage(ns_of(province, n), n)
 
 
-def lab_vantage(province) -> NetnsVantage:
+def lab_vantage(province: Province) -> NetnsVantage:
     """The provincial node host's namespace of a running lab (the node of kind ``provincial``)."""
     from egovops.lab import ns_of
 

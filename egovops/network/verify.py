@@ -17,9 +17,10 @@ from __future__ import annotations
 import ipaddress
 import json
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
 from egovops.model.province import Province
 from egovops.network.credentials import Credentials
@@ -154,8 +155,8 @@ def check_protocols(province: Province, routers: list[str], vendor: str, creds: 
 
 
 def verify(province: Province, routers: list[str], vendor: str, creds: Credentials, vantage: Vantage,
-           workers: int = 16, nodes: Optional[list[str]] = None,
-           vantage_of: Optional[Callable[[str], Vantage]] = None, wait: float = 0.0,
+           workers: int = 16, nodes: list[str] | None = None,
+           vantage_of: Callable[[str], Vantage] | None = None, wait: float = 0.0,
            progress: Callable[[str], None] = lambda m: None) -> VerifyReport:
     """Run every check; with ``wait`` > 0 repeat (1 s apart) until all pass or ``wait`` seconds pass."""
     t0 = time.monotonic()

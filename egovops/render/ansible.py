@@ -9,7 +9,6 @@ from egovops.render.files import dump_yaml
 
 
 def host_vars(province: Province, node: Node) -> dict[str, Any]:
-    zones = province.zones
     return {
         "ansible_host": str(node.management.ipv4.ip),
         "egov_name_zh": node.name_zh,

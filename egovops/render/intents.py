@@ -12,7 +12,7 @@ from egovops.render.files import dump_json
 
 
 def intent(province: Province, r: Router) -> dict[str, Any]:
-    interfaces = []
+    interfaces: list[dict[str, Any]] = []  # the untyped render -> network contract (issue 14: a typed intent)
     for link, local, remote in province.links_of(r.name):
         interfaces.append({
             "name": local.ifname,

@@ -7,8 +7,9 @@ parses it, so the service list is never typed twice. The same parser reads it fr
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, Mapping, Optional
+from typing import Any, Literal
 
 NS = "egovops"
 
@@ -88,7 +89,7 @@ class StackConfig:
     # optional settings (not rendered by the foundation; defaults fit the reference design)
     storage_provisioner: str = "rbd.csi.ceph.com"
     registry: str = "registry.egov.ah/"
-    s3_endpoint: Optional[str] = None
+    s3_endpoint: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
     cross_node: tuple[CrossNodeSpec, ...] = ()
 

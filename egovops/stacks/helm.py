@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import yaml
 
@@ -36,7 +36,7 @@ def _chart(path: str | os.PathLike):
     return _load(str(p), stamp)
 
 
-def render(path: str | os.PathLike, values: Optional[dict[str, Any]] = None, *, release: str,
+def render(path: str | os.PathLike, values: dict[str, Any] | None = None, *, release: str,
            namespace: str) -> dict[str, str]:
     """``helm template``: template path -> rendered text (NOTES.txt included)."""
     import helm_python as helm
@@ -49,7 +49,7 @@ def render(path: str | os.PathLike, values: Optional[dict[str, Any]] = None, *, 
 
 def objects(rendered: dict[str, str]) -> list[dict[str, Any]]:
     """The Kubernetes objects of a render, in template order (NOTES and empty documents skipped)."""
-    out = []
+    out: list[dict[str, Any]] = []
     for tpl, text in sorted(rendered.items()):
         if tpl.endswith("NOTES.txt"):
             continue
@@ -70,7 +70,7 @@ def template(opts: dict[str, Any]) -> list[dict[str, Any]]:
                           namespace=opts.get("namespace") or "default"))
 
 
-def lint(path: str | os.PathLike, values: Optional[dict[str, Any]] = None, *, kube_version: str) -> list[dict[str, Any]]:
+def lint(path: str | os.PathLike, values: dict[str, Any] | None = None, *, kube_version: str) -> list[dict[str, Any]]:
     """``helm lint --strict``: findings as ``{"severity", "path", "error"}`` (severity 3 = error)."""
     import helm_python as helm
 

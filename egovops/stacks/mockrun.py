@@ -10,8 +10,9 @@ returning invented data.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
 import pulumi
 from pulumi.runtime import mocks as pmocks
@@ -61,10 +62,10 @@ def _ints(v: Any) -> Any:
 class EgovMocks(pulumi.runtime.Mocks):
     """Outputs mirror inputs (plus an id); ``kubernetes:helm:template`` renders with Helm."""
 
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[Optional[str], dict]:
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
         return f"{args.name}-id", dict(args.inputs)
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, Optional[list[tuple[str, str]]]]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
         if args.token == "kubernetes:helm:template":
             return {"result": helm.template(json.loads(args.args["jsonOpts"]))}, []
         raise NotImplementedError(f"the offline preview cannot answer invoke {args.token!r}")

@@ -17,8 +17,9 @@ Control ids follow the compliance catalogue's scheme (``egovops/compliance/catal
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Literal, Optional
+from typing import Any, Literal
 
 K8S = "kubernetes:"
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod"}
@@ -90,7 +91,7 @@ class Policy:
 
 
 # ---- helpers over pod specs -------------------------------------------------------------
-def pod_spec(s: Subject) -> Optional[dict[str, Any]]:
+def pod_spec(s: Subject) -> dict[str, Any] | None:
     """The pod spec inside a workload (Pod, Deployment…, CronJob), or None."""
     if s.kind not in WORKLOAD_KINDS:
         return None
@@ -288,7 +289,7 @@ def extranet_not_exposed(subjects: list[Subject]) -> list[tuple[Subject, str]]:
     return out
 
 
-def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+def _selects(selector: dict[str, Any] | None, labels: dict[str, str]) -> bool:
     ml = (selector or {}).get("matchLabels") or {}
     return bool(ml) and all(labels.get(k) == v for k, v in ml.items())
 
@@ -322,7 +323,7 @@ def dr_backups_scheduled(subjects: list[Subject]) -> list[tuple[Subject, str]]:
         return []
     included: set[str] = set()
     for s in schedules:
-        included.update((((s.props.get("spec") or {}).get("template") or {}).get("includedNamespaces") or []))
+        included.update(((s.props.get("spec") or {}).get("template") or {}).get("includedNamespaces") or [])
     out = []
     for name, ns in _namespaces(subjects).items():
         labels = (ns.props.get("metadata") or {}).get("labels") or {}

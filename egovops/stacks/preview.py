@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
 from egovops.model.province import Province
 from egovops.render.pulumi_config import stack_config
@@ -39,7 +40,7 @@ class StackReport:
     unchecked: list[str] = field(default_factory=list)       # objects with no schema at all
     subset_checked: list[str] = field(default_factory=list)  # custom resources checked by a subset schema
     violations: list[policies.Violation] = field(default_factory=list)
-    error: Optional[str] = None
+    error: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -51,7 +52,7 @@ class StackReport:
 
     def counts(self) -> dict[str, int]:
         """Resources per kind (Kubernetes kind, else the Pulumi type)."""
-        c = Counter(r.props.get("kind") if r.is_kubernetes else r.type for r in self.resources)
+        c = Counter(str(r.props.get("kind")) if r.is_kubernetes else r.type for r in self.resources)
         return dict(sorted(c.items()))
 
     def as_dict(self, detail: bool = True) -> dict[str, Any]:
@@ -145,7 +146,7 @@ def preview_stack(stack: str, rendered: dict[str, Any]) -> StackReport:
     return rep
 
 
-def rendered_configs(province: Province, only: Optional[list[str]] = None) -> dict[str, dict[str, Any]]:
+def rendered_configs(province: Province, only: list[str] | None = None) -> dict[str, dict[str, Any]]:
     """The rendered ``config:`` mapping of each stack (node slug), from the inventory."""
     nodes = [n for n in province.nodes if not only or n.slug in only]
     return {n.slug: stack_config(province, n)["config"] for n in nodes}
@@ -195,7 +196,7 @@ def _worker(args: tuple[str, dict[str, Any]]) -> StackReport:
     return preview_stack(*args)
 
 
-def preview(province: Province, only: Optional[list[str]] = None, jobs: int = 2,
+def preview(province: Province, only: list[str] | None = None, jobs: int = 2,
             progress: Callable[[int, int, StackReport], None] = lambda i, n, r: None) -> PreviewReport:
     """Preview the stacks of ``province`` (all, or the ``only`` slugs); ``jobs`` worker processes.
 

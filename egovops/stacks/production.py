@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Literal, Optional
+from typing import Any, Literal
 from urllib.parse import urlencode, urlparse
 
 from egovops.stacks import PROJECT_DIR, s3
@@ -27,7 +28,7 @@ class PrerequisiteMissing(Exception):
     """Something the production path needs is absent; the message says what to install or set."""
 
 
-def pulumi_cli() -> Optional[str]:
+def pulumi_cli() -> str | None:
     """Path of the Pulumi CLI, or None (PATH, then the installer's default ~/.pulumi/bin)."""
     found = shutil.which("pulumi")
     if found:
@@ -57,7 +58,7 @@ class Backend:
         return s3.ensure_bucket(s3.client(self.endpoint, self.region), s3.BucketSpec(self.bucket))
 
 
-def check_prerequisites(backend: Optional[Backend]) -> str:
+def check_prerequisites(backend: Backend | None) -> str:
     """The CLI path, or :class:`PrerequisiteMissing` naming the first thing missing."""
     cli = pulumi_cli()
     if cli is None:
@@ -93,6 +94,6 @@ def run(action: Literal["diff", "up"], stack: str, rendered_config: dict[str, An
     if action == "diff":
         res = st.preview(diff=True, policy_packs=packs, on_output=on_output)
         return {"stack": stack, "action": action, "changes": dict(res.change_summary)}
-    res = st.up(policy_packs=packs, on_output=on_output)
-    return {"stack": stack, "action": action, "result": res.summary.result,
-            "changes": dict(res.summary.resource_changes or {})}
+    up = st.up(policy_packs=packs, on_output=on_output)
+    return {"stack": stack, "action": action, "result": up.summary.result,
+            "changes": dict(up.summary.resource_changes or {})}

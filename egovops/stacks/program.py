@@ -6,16 +6,20 @@ preview calls it under the mock runtime with the config rendered from the invent
 
 from __future__ import annotations
 
-from typing import Optional
-
 import pulumi
 
 from egovops.stacks import config as stack_config
-from egovops.stacks.components import (CloudNode, CloudNodeArgs, ObjectStore, ObjectStoreArgs, PlatformService,
-                                       PlatformServiceArgs)
+from egovops.stacks.components import (
+    CloudNode,
+    CloudNodeArgs,
+    ObjectStore,
+    ObjectStoreArgs,
+    PlatformService,
+    PlatformServiceArgs,
+)
 
 
-def program(cfg: Optional[stack_config.StackConfig] = None) -> None:
+def program(cfg: stack_config.StackConfig | None = None) -> None:
     """Deploy one node: its CloudNode baseline, its platform services, its object store."""
     cfg = cfg or stack_config.from_pulumi()
     node = CloudNode(cfg.node, CloudNodeArgs(config=cfg))

@@ -9,14 +9,14 @@ S3-compatible stores reject, hence ``when_required`` for both directions.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 DEFAULT_REGION = "us-east-1"
 REPLICATION_ROLE = "arn:aws:iam:::role/egov-replication"
 
 
-def client(endpoint: Optional[str], region: str = DEFAULT_REGION,
-           credentials: Optional[tuple[str, str]] = None, timeout: Optional[float] = None) -> Any:
+def client(endpoint: str | None, region: str = DEFAULT_REGION,
+           credentials: tuple[str, str] | None = None, timeout: float | None = None) -> Any:
     """An S3 client for ``endpoint`` (None: AWS itself) with path-style addressing.
 
     ``credentials`` (access key, secret key) when the caller holds them (egovops.dr.objects reads the

@@ -13,7 +13,7 @@ import functools
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 from egovops.stacks import KUBERNETES_VERSION
 
@@ -91,7 +91,7 @@ def has_schema(obj: dict[str, Any], version: str = KUBERNETES_VERSION) -> bool:
     return _validator(version, obj.get("kind", ""), obj.get("apiVersion", "")) is not None or is_subset_schema(obj)
 
 
-def validate(obj: dict[str, Any], version: str = KUBERNETES_VERSION) -> Optional[list[SchemaProblem]]:
+def validate(obj: dict[str, Any], version: str = KUBERNETES_VERSION) -> list[SchemaProblem] | None:
     """Schema problems of one object ([] when valid); None when no schema exists for its kind.
 
     Built-in kinds use the Kubernetes OpenAPI schema; the custom resources the stacks create use

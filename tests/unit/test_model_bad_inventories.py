@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
 
 import pytest
 from click.testing import CliRunner
@@ -69,7 +69,7 @@ class Case:
     path: str                       # key path, exactly
     kind: str
     message: str                    # regex the message must match
-    line_at: Optional[str] = None   # the problem's line is the (first) line containing this text
+    line_at: str | None = None   # the problem's line is the (first) line containing this text
     hint: str = ""                  # regex the hint must match (it is always required non-empty)
 
 
@@ -241,7 +241,7 @@ CASES: list[Case] = [
     Case("alias-cycle", write("dr.yaml", b"tiers: {}\nprovincial: {}\ncity_pairs: &a [*a]\n"),
          "dr.yaml", "", "yaml", r"alias refers to its own parent", line_at="city_pairs"),
     Case("alias-bomb", write("nodes.yaml", b"a: &a [1,1,1,1,1,1,1,1,1,1]\n" + b"".join(
-        f"{n}: &{n} [{','.join(['*' + p] * 10)}]\n".encode() for p, n in zip("abcdef", "bcdefg"))),
+        f"{n}: &{n} [{','.join(['*' + p] * 10)}]\n".encode() for p, n in zip("abcdef", "bcdefg", strict=True))),
          "nodes.yaml", "", "too-large", r"more than 200000 values"),
     Case("file-too-large", write("zones.yaml", b"# " + b"x" * (5 * 1024 * 1024) + b"\nzones: {}\n"),
          "zones.yaml", "", "too-large", r"more than the 4194304"),

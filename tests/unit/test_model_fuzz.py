@@ -18,8 +18,7 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from egovops.model import InventoryError, Province, load_inventory
-from egovops.model import schema
+from egovops.model import InventoryError, Province, load_inventory, schema
 
 pytestmark = pytest.mark.unit
 

@@ -29,7 +29,7 @@ def test_links_of_a_county_router(lab_province: Province) -> None:
     """A county router has one uplink per city_county plane, to its city router, in the city's area."""
     p = lab_province
     links = p.links_of("chuzhou-fengyang-rt")
-    assert sorted(l.plane for l, _, _ in links) == sorted(p.segments.city_county.planes)
+    assert sorted(line.plane for line, _, _ in links) == sorted(p.segments.city_county.planes)
     for link, local, remote in links:
         assert local.device == "chuzhou-fengyang-rt" and remote.device == "chuzhou-rt"
         assert link.area == p.node("chuzhou").id and link.kind == "county"

@@ -107,7 +107,7 @@ def test_vrp_syntax_details(lab):
     assert "sysname chuzhou-rt" in tree.children
     assert "rule 5 permit source 198.19.0.0 0.0.15.255" in tree.children["acl number 2000"].children
     aaa = tree.children["aaa"].children
-    assert any(l.startswith("local-aaa-user wrong-password retry-interval") for l in aaa)   # lockout
+    assert any(line.startswith("local-aaa-user wrong-password retry-interval") for line in aaa)   # lockout
     vty = tree.children["user-interface vty 0 4"].children
     assert {"protocol inbound ssh", "idle-timeout 5 0", "acl 2000 inbound"} <= set(vty)
     assert "undo telnet server enable" in tree.children

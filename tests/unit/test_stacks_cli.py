@@ -103,7 +103,8 @@ def test_deploy_step_before_comply():
 
 def test_deploy_step_fails_when_the_preview_fails(monkeypatch, lab_province):
     from egovops.deploy import DeployContext
-    from egovops.stacks import policies, preview as pv, step
+    from egovops.stacks import policies, step
+    from egovops.stacks import preview as pv
 
     bad = pv.StackReport("province", "provincial")
     bad.violations = [policies.Violation("services-dual-stack", "L3-CNS1-20", "Service/x/x", "urn", "single stack")]

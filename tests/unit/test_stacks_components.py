@@ -12,9 +12,15 @@ import pytest
 from egovops.render.pulumi_config import stack_config
 from egovops.stacks import config as sc
 from egovops.stacks import mockrun
+from egovops.stacks.components import (
+    CloudNode,
+    CloudNodeArgs,
+    ObjectStore,
+    ObjectStoreArgs,
+    PlatformService,
+    PlatformServiceArgs,
+)
 from egovops.stacks.values import image_digests
-from egovops.stacks.components import (CloudNode, CloudNodeArgs, ObjectStore, ObjectStoreArgs, PlatformService,
-                                       PlatformServiceArgs)
 
 pytestmark = pytest.mark.unit
 

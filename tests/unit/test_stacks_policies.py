@@ -9,8 +9,8 @@ The same functions run inside the Pulumi policy pack; the adapter is tested here
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from types import SimpleNamespace
-from typing import Callable
 
 import pytest
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -65,7 +64,7 @@ class CloudNode(pulumi.ComponentResource):
 
     namespaces: dict[str, k8s.core.v1.Namespace]
 
-    def __init__(self, name: str, args: CloudNodeArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+    def __init__(self, name: str, args: CloudNodeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("egovops:cloud:CloudNode", name, None, opts)
         cfg = args.config
         child = pulumi.ResourceOptions(parent=self)

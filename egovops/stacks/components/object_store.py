@@ -10,7 +10,7 @@ the source's Velero backup location).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, ResourceProvider, UpdateResult
@@ -80,9 +80,9 @@ class Bucket(Resource):
     bucket: pulumi.Output[str]
     applied: pulumi.Output[dict]
 
-    def __init__(self, name: str, *, endpoint: Optional[str], bucket: str, versioning: bool = True,
-                 encryption: bool = True, replication: Optional[list[dict[str, str]]] = None,
-                 role: str = REPLICATION_ROLE, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+    def __init__(self, name: str, *, endpoint: str | None, bucket: str, versioning: bool = True,
+                 encryption: bool = True, replication: list[dict[str, str]] | None = None,
+                 role: str = REPLICATION_ROLE, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(BucketProvider(), name, {
             "kind": BUCKET_KIND, "endpoint": endpoint, "bucket": bucket, "versioning": versioning,
             "encryption": encryption, "replication": replication or [], "role": role, "applied": None,
@@ -95,7 +95,7 @@ class ObjectStoreArgs:
 
     config: StackConfig
     #: S3 endpoint of the node's store (None in the offline preview; set egovops:s3Endpoint)
-    endpoint: Optional[str] = None
+    endpoint: str | None = None
     role: str = REPLICATION_ROLE
 
 
@@ -104,7 +104,7 @@ class ObjectStore(pulumi.ComponentResource):
 
     buckets: dict[str, Bucket]
 
-    def __init__(self, name: str, args: ObjectStoreArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+    def __init__(self, name: str, args: ObjectStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("egovops:storage:ObjectStore", name, None, opts)
         cfg = args.config
         child = pulumi.ResourceOptions(parent=self)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -29,7 +29,7 @@ class PlatformServiceArgs:
     config: StackConfig
     chart: Path = SERVICE_CHART
     #: the tenant namespace resource (from CloudNode), so the chart waits for it
-    namespace: Optional[pulumi.Resource] = None
+    namespace: pulumi.Resource | None = None
 
 
 class PlatformService(pulumi.ComponentResource):
@@ -37,7 +37,7 @@ class PlatformService(pulumi.ComponentResource):
 
     values: dict[str, Any]
 
-    def __init__(self, name: str, args: PlatformServiceArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+    def __init__(self, name: str, args: PlatformServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("egovops:platform:PlatformService", name, None, opts)
         svc, cfg = args.service, args.config
         self.values = service_values(svc, cfg)

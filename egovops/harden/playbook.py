@@ -99,7 +99,8 @@ def ansible_env(sel: Selection, forks: int) -> dict[str, str]:
             "ANSIBLE_FORCE_COLOR": "0",
             # host keys verified: the lab's own known_hosts, or the operator's (egovops.lab.known_hosts)
             "ANSIBLE_SSH_ARGS": "-o ControlMaster=auto -o ControlPersist=120s -o StrictHostKeyChecking=yes "
-            + (f"-o UserKnownHostsFile={sel.known_hosts} " if sel.known_hosts else "") + "-o LogLevel=ERROR",
+            + (f"-o UserKnownHostsFile={sel.known_hosts} " if sel.known_hosts else "")
+            + "-o LogLevel=ERROR",
             "ANSIBLE_LOCALHOST_WARNING": "False",
             "ANSIBLE_DEPRECATION_WARNINGS": "False",
             "PYTHONUNBUFFERED": "1",

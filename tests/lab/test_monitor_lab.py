@@ -29,10 +29,8 @@ def _egovops(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def monlab():
-    from conftest import lab_skip_reason
-    reason = lab_skip_reason()
-    if reason:
-        pytest.skip(reason)
+    # not root / lab tools missing: tests/lab/conftest.py marks every lab test skipped before this runs
+    # (a `from conftest import` here picked tests/unit/conftest.py in a whole-suite run)
     from egovops.lab import lab_down, lab_state, lab_up
     from egovops.monitor import service
 

@@ -1,4 +1,4 @@
-"""Commands on a site's host over SSH, with host keys verified (never ``StrictHostKeyChecking=no``).
+"""Commands on a site's host over SSH, with host keys verified (host-key checking is never turned off).
 
 Lab: the lab generated every host's key (``.lab/<name>/hosts/<slug>/merged/etc/ssh/``), so the
 known-hosts file (``build/dr/<name>/known_hosts``, rewritten at each use) is written from those

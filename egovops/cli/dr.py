@@ -7,6 +7,8 @@ Parses options, calls :mod:`egovops.dr.service`, prints. Exit 0 ok, 1 a check or
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 import click
 from rich.markup import escape
@@ -37,20 +39,19 @@ def _num(v, unit: str = "s") -> str:
     return "—" if v is None else f"{float(v):.1f}{unit}"
 
 
-@dr_group.command("up")
-@inventory_option
-@json_option
-@click.option("--no-objects", is_flag=True, help="Only the database tier (the object stores are already up).")
-def up_cmd(inventory: str, as_json: bool, no_objects: bool) -> None:
-    """Bring DR up (idempotent): object stores and replication, then the database tier; ends with status."""
-    from egovops.dr.postgres import DrError, DrInputError
-    from egovops.dr.service import UpOptions, up
-    p = load_or_exit(inventory, as_json)
+def _run_and_exit(action: Callable[[], Any], as_json: bool, headline: Callable[[Any], str],
+                  errors: tuple[type[Exception], type[Exception]]) -> NoReturn:
+    """Run a DR action that changes the estate and print its result the same way for every such command.
+
+    ``errors`` is (bad input → exit 2, nothing changed; a DR failure → exit 1). ``headline`` builds the
+    one-line summary from the result; it is printed literally (it carries inventory and host names).
+    """
+    input_error, dr_error = errors
     try:
-        res = up(p, UpOptions(objects=not no_objects), _log(as_json))
-    except DrInputError as exc:
+        res = action()
+    except input_error as exc:
         bad_input(str(exc), as_json)
-    except DrError as exc:
+    except dr_error as exc:
         if as_json:
             print_json({"ok": False, "error": str(exc)})
         else:
@@ -60,10 +61,24 @@ def up_cmd(inventory: str, as_json: bool, no_objects: bool) -> None:
         print_json(res.as_dict())
     else:
         mark = "[green]✓[/]" if res.ok else "[bold red]✗[/]"
-        console.print(f"{mark} DR up on {escape(p.meta.name)} in {res.seconds:.0f}s, {res.changed} change(s)")
+        console.print(f"{mark} {escape(headline(res))}")
         for prob in res.problems:
             console.print(f"  [red]✗[/] {escape(prob)}")
     raise SystemExit(OK if res.ok else CHECK_FAILED)
+
+
+@dr_group.command("up")
+@inventory_option
+@json_option
+@click.option("--no-objects", is_flag=True, help="Only the database tier (the object stores are already up).")
+def up_cmd(inventory: str, as_json: bool, no_objects: bool) -> None:
+    """Bring DR up (idempotent): object stores and replication, then the database tier; ends with status."""
+    from egovops.dr.postgres import DrError, DrInputError
+    from egovops.dr.service import UpOptions, up
+    p = load_or_exit(inventory, as_json)
+    _run_and_exit(lambda: up(p, UpOptions(objects=not no_objects), _log(as_json)), as_json,
+                  lambda res: f"DR up on {p.meta.name} in {res.seconds:.0f}s, {res.changed} change(s)",
+                  (DrInputError, DrError))
 
 
 @dr_group.command("status")
@@ -142,22 +157,7 @@ def failback_cmd(inventory: str, as_json: bool) -> None:
     from egovops.dr.postgres import DrError, DrInputError
     from egovops.dr.service import failback
     p = load_or_exit(inventory, as_json)
-    try:
-        res = failback(p, _log(as_json))
-    except DrInputError as exc:
-        bad_input(str(exc), as_json)
-    except DrError as exc:
-        if as_json:
-            print_json({"ok": False, "error": str(exc)})
-        else:
-            err_console.print(f"[bold red]✗[/] {escape(str(exc))}")
-        raise SystemExit(CHECK_FAILED) from None
-    if as_json:
-        print_json(res.as_dict())
-    else:
-        mark = "[green]✓[/]" if res.ok else "[bold red]✗[/]"
-        console.print(f"{mark} failback ({res.action}): primary {escape(str(res.primary))}, standby "
-                      f"{escape(str(res.standby))} in {res.seconds:.0f}s")
-        for prob in res.problems:
-            console.print(f"  [red]✗[/] {escape(prob)}")
-    raise SystemExit(OK if res.ok else CHECK_FAILED)
+    _run_and_exit(lambda: failback(p, _log(as_json)), as_json,
+                  lambda res: f"failback ({res.action}): primary {res.primary}, standby {res.standby} "
+                              f"in {res.seconds:.0f}s",
+                  (DrInputError, DrError))

@@ -22,7 +22,7 @@ from egovops.steptypes import Status as Status
 from egovops.steptypes import StepResult as StepResult
 
 # step name -> "module:function". Later capabilities add their line here, in this order:
-# validate, render, lab-up, net-push, net-verify, harden, monitoring, dr, stacks-preview, comply.
+# validate, render, lab-up, net-push, net-verify, harden, monitoring, dr, stacks-preview, comply, net-flows.
 STEPS: dict[str, str] = {
     "validate": "egovops.steps:validate",
     "render": "egovops.steps:render",
@@ -34,11 +34,12 @@ STEPS: dict[str, str] = {
     "dr": "egovops.dr.step:run",
     "stacks-preview": "egovops.stacks.step:run",
     "comply": "egovops.compliance.steps:comply",
+    "net-flows": "egovops.network.flows_step:run",
 }
 
 
 # Steps know their target: these act on the lab itself and are skipped on a production inventory.
-LAB_ONLY: set[str] = {"lab-up"}
+LAB_ONLY: set[str] = {"lab-up", "net-flows"}
 
 # The production plan: step name -> read-only "module:function" showing what the step would change.
 # ``deploy`` runs these (and shows them) before it applies anything to a production inventory.

@@ -394,3 +394,50 @@ def rollback_cmd(inventory, limit, vendor, workers, timeout, vault, confirm_time
     kw = _push_kw(inventory, limit, vendor, workers, timeout, vault, confirm_timeout, settle_timeout, min_hold, canary,
                   batch, max_fail, lock_wait, vantage, report, dry_run)
     _run_push(as_json, verbose, log_file, {**kw, "rollback_to": Path(to)}, title="rollback")
+
+
+# ------------------------------------------------------------------------------------------ flows
+@net_group.command("flows")
+@inventory_option
+@limit_option
+@click.option("--sample", type=click.IntRange(0, 64), default=8, show_default=True,
+              help="Denied node pairs to try (deterministic sample, each in both families).")
+@click.option("--timeout", type=click.FloatRange(0.1, 30), default=2.0, show_default=True,
+              help="Seconds per connection (a denied flow must time out: dropped).")
+@json_option
+def flows_cmd(inventory, limit, sample, timeout, as_json) -> None:
+    """Lab: real TCP connections for every catalogue call (v4 + v6) and a sample of denied flows."""
+    from egovops.network.flows import FlowInputError, FlowRequest, run
+
+    req = FlowRequest(province=load_or_exit(inventory, as_json), limit=limit, sample=sample, timeout_s=timeout)
+    try:
+        rep = run(req, progress=(lambda m: None) if as_json else (lambda m: err_console.print(Text(m, style="dim"))))
+    except FlowInputError as exc:
+        bad_input(str(exc), as_json)
+    data = rep.as_dict()
+    if as_json:
+        print_json(data)
+        raise SystemExit(OK if rep.ok else CHECK_FAILED)
+    style = {"works": "green", "blocked": "green", "broken": "red"}
+
+    def note(c) -> str:
+        if c.result == "broken":
+            return f"{c.outcome}: {c.detail}" if c.detail else c.outcome
+        if c.probe.kind == "denied":
+            return f"{c.outcome} (dropped)"
+        called = sorted({part.rpartition(":")[2] for part in c.probe.label.split("; ")})
+        return f"{len(called)} call(s): {', '.join(called)}"
+
+    rows = [(Text(c.probe.kind), Text(c.probe.caller), Text(c.probe.callee), Text(f"tcp/{c.probe.port}"),
+             Text(c.probe.family), Text(c.result, style=style[c.result]), Text(note(c))) for c in rep.checks]
+    console.print(table(f"cross-node flows of {rep.inventory} (caller's service address -> callee's)",
+                        ["flow", "caller", "callee", "port", "family", "result", "detail"], rows))
+    s = data["summary"]
+    if rep.not_tested:
+        console.print(Text(f"{len(rep.not_tested)} catalogue call(s) not tested (an end not selected or not up)"))
+    console.print(Text.assemble(("ok" if rep.ok else "BROKEN", "bold"),
+                                f": allowed {s['allowed']['works']} work, {s['allowed']['broken']} broken; denied "
+                                f"{s['denied']['blocked']} blocked, {s['denied']['broken']} got through or unproven "
+                                f"(sample of {data['denied_candidates']} candidates) in {data['seconds']}s",
+                                (f"; {rep.error}" if rep.error else "")))
+    raise SystemExit(OK if rep.ok else CHECK_FAILED)

@@ -32,3 +32,27 @@ def check(col: Any, sf: schema.ServicesFile, zf: schema.ZonesFile) -> None:
             col.add(FILE, ("calls", i), f"duplicate call {c.from_} -> {c.to} (first at index {seen[(c.from_, c.to)]})",
                     "list each call once", "duplicate-slug")
         seen.setdefault((c.from_, c.to), i)
+    _check_firewall(col, sf, zf)
+
+
+def _check_firewall(col: Any, sf: schema.ServicesFile, zf: schema.ZonesFile) -> None:
+    """A called service's port must not be open to the whole extranet (or anyone) on the callee's hosts.
+
+    Why: the host firewall admits a call only from the callers' service LANs; a host_firewall entry
+    opening that port wider on those hosts would let every non-catalogue flow through as well, and
+    ``egovops net flows`` could never show one denied. Narrow such an entry with ``kinds``.
+    """
+    port = {s.slug: s.port or sf.defaults.port for s in sf.services}
+    kind = {"province": "provincial", "city": "city"}
+    for j, h in enumerate(zf.host_firewall):
+        if h.proto != "tcp" or h.from_ not in ("extranet", "any"):
+            continue
+        for i, c in enumerate(zf.calls):
+            level, _, slug = c.to.partition(":")
+            if port.get(slug) == h.port and (h.kinds is None or kind[level] in h.kinds):
+                col.add(FILE, ("host_firewall", j),
+                        f"tcp/{h.port} is open from {h.from_} on {kind[level]} hosts, but it is the port of "
+                        f"{slug}, which only calls[{i}] ({c.from_} -> {c.to}) may reach",
+                        "limit the entry to the node kinds that serve it (kinds: [dr]) or move the service's port",
+                        "overlap")
+                break

@@ -324,6 +324,9 @@ class HostPort(Strict):
     proto: Literal["tcp", "udp"]
     from_: Literal["management", "extranet", "any"] = Field(alias="from")
     why: Label
+    # node kinds whose hosts open it (omitted: every host); narrows a port one site serves (the DR
+    # repository's TLS S3) so it does not open a catalogue call's port to the whole extranet elsewhere
+    kinds: list[Literal["provincial", "city", "dr"]] | None = Field(default=None, min_length=1)
 
 
 class ZonesFile(Strict):

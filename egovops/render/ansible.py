@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from egovops.model.province import Node, Province
+from egovops.render import host_firewall
 from egovops.render.files import dump_yaml
 
 
@@ -23,6 +24,8 @@ def host_vars(province: Province, node: Node) -> dict[str, Any]:
         "egov_gateway_ipv6": str(node.gateway.ipv6.ip),
         "egov_services": [s.slug for s in province.services if node.slug in s.nodes],
         "egov_standby_services": [s.slug for s in province.services if node.slug in s.standby],
+        # this host's inbound allow-list: the general entries for its kind + the catalogue calls it serves
+        "egov_host_firewall": host_firewall.host_rules(province, node),
     }
 
 
@@ -41,10 +44,10 @@ def group_vars(province: Province) -> dict[str, Any]:
             "ipv4": sorted(str(n) for n in (s.loopback4, s.p2p4, s.service4)),
             "ipv6": sorted(str(n) for n in (s.loopback6, s.p2p6, s.service6)),
         },
-        "egov_host_firewall": [
-            {"port": h.port, "proto": h.proto, "from": h.from_, "why": h.why} for h in province.zones.host_firewall
-        ],
-        "ansible_user": "root",
+        # the entries for every host (each cloud host's own list, in its host vars, adds its kind's and its calls)
+        "egov_host_firewall": host_firewall.general_rules(province),
+        # the inventory's admin account (zones.yaml host_access): plays gain root with become (sudo)
+        "ansible_user": province.zones.host_access.admin_user,
         "ansible_python_interpreter": "/usr/bin/python3",
         # the provincial DR replications (dr.yaml): roles/dr_postgres places primary, standby and repository
         "egov_dr": {r.kind: {"source": r.source, "target": r.target, "tier": r.tier}
@@ -56,7 +59,7 @@ def industry_groups(province: Province) -> dict[str, Any]:
     """Managed industry clouds (production: those that exist): their hosts and their routers.
 
     Apart from ``cloud_hosts`` and ``routers`` on purpose: the routers belong to the clouds'
-    departments (the province pushes only its core side, industry/<slug>.frr.conf), and plays
+    departments (in production the province pushes only its core side, in province-rt's config), and plays
     that target every cloud host opt in to ``industry_hosts`` explicitly.
     """
     managed = province.managed_industry()

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.unit
 REPO = Path(__file__).resolve().parents[2]
 LAB = REPO / "inventories" / "lab"
 DOCUMENTED_ORDER = ["validate", "render", "lab-up", "net-push", "net-verify", "harden", "monitoring", "dr",
-                    "stacks-preview", "comply"]
+                    "stacks-preview", "comply", "net-flows"]
 
 
 @pytest.fixture

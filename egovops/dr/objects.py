@@ -31,13 +31,14 @@ from __future__ import annotations
 import os
 import secrets as _secrets
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 from egovops.dr import objects_s3, seaweed
-from egovops.dr.objects_s3 import VerifyError, WrittenObject
+from egovops.dr.objects_s3 import WrittenObject
 from egovops.model.province import Province
 
 Progress = Callable[[str], None]
@@ -70,7 +71,7 @@ class ObjectsUpResult:
     seconds: float
     changed: int = 0                                   # Ansible tasks changed (0 on an idempotent re-run)
     problems: list[str] = field(default_factory=list)
-    log_path: Optional[str] = None
+    log_path: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -82,14 +83,14 @@ class ObjectReplicationStatus:
     target: str
     tier: str
     healthy: bool
-    lag_seconds: Optional[float]       # age of the oldest source object not (yet) at the target; 0 when in sync
-    last_sync: Optional[float]         # unix time up to which the target is verified complete
-    objects_source: Optional[int]
-    objects_target: Optional[int]
+    lag_seconds: float | None       # age of the oldest source object not (yet) at the target; 0 when in sync
+    last_sync: float | None         # unix time up to which the target is verified complete
+    objects_source: int | None
+    objects_target: int | None
     problem: str = ""
     store: str = "objects"
     kind: str = ""                     # same_city | remote | cooperation
-    rpo_seconds: Optional[int] = None
+    rpo_seconds: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -248,7 +249,7 @@ def _check_sites(province: Province, sites: list[str]) -> list[str]:
 
 
 # ---------------------------------------------------------------- ensure
-def ensure(province: Province, sites: Optional[list[str]] = None, progress: Progress = lambda m: None) -> ObjectsUpResult:
+def ensure(province: Province, sites: list[str] | None = None, progress: Progress = lambda m: None) -> ObjectsUpResult:
     """Bring the object tier up at ``sites`` (default: every deployed site): the store (roles/object_store
     through playbooks/dr.yml), buckets with versioning and lifecycle, and every filer.sync between them.
     Idempotent: a re-run changes nothing."""
@@ -259,7 +260,7 @@ def ensure(province: Province, sites: Optional[list[str]] = None, progress: Prog
     credentials(province)
     credentials(province, "pgbackrest")
     links = seaweed.links(province, among=sites)
-    progress(f"objects: {len(sites)} stores, {len(links)} replications ({', '.join(l.name for l in links) or 'none'})")
+    progress(f"objects: {len(sites)} stores, {len(links)} replications ({', '.join(lk.name for lk in links) or 'none'})")
     run = objects_apply.apply(province, sites, progress)
     problems = [] if run.ok else [f"ansible failed (rc {run.rc}); log: {run.log_path}"]
     buckets: dict[str, list[dict[str, Any]]] = {}
@@ -276,7 +277,7 @@ def ensure(province: Province, sites: Optional[list[str]] = None, progress: Prog
                 buckets[site] = applied
                 progress(f"objects: {site}: {len(applied)} buckets versioned")
         problems += _wait_syncs_running(province, links, progress)
-    return ObjectsUpResult(not problems, sites, [l.name for l in links], buckets, round(time.monotonic() - t0, 1),
+    return ObjectsUpResult(not problems, sites, [lk.name for lk in links], buckets, round(time.monotonic() - t0, 1),
                            run.changed, problems, str(run.log_path) if run.log_path else None)
 
 
@@ -290,21 +291,21 @@ def _wait_syncs_running(province: Province, links: list[seaweed.SyncLink], progr
     pending = list(links)
     while pending:
         with ThreadPoolExecutor(max_workers=6) as pool:
-            why = dict(zip([l.name for l in pending], pool.map(lambda l: _sync_active(province, l), pending)))
-        pending = [l for l in pending if why[l.name]]
+            why = dict(zip([lk.name for lk in pending], pool.map(lambda lk: _sync_active(province, lk), pending), strict=True))
+        pending = [lk for lk in pending if why[lk.name]]
         if not pending or time.monotonic() > deadline:
             break
         time.sleep(1.0)
     if not pending:
         progress(f"objects: {len(links)} replication units running")
-    return [f"{l.name}: {why[l.name]}" for l in pending]
+    return [f"{lk.name}: {why[lk.name]}" for lk in pending]
 
 
 # ---------------------------------------------------------------- status and verify
 SYNC_MIN_UP = 3.0  # a filer.sync up for less than this may be a crash loop (it exits when the source is unreachable)
 
 
-def _sync_active(province: Province, link: seaweed.SyncLink) -> Optional[str]:
+def _sync_active(province: Province, link: seaweed.SyncLink) -> str | None:
     """None when the link's filer.sync unit is running (and has been for SYNC_MIN_UP seconds), else why not."""
     from egovops.dr.remote import RemoteError, ssh
     try:
@@ -364,15 +365,15 @@ def status(province: Province) -> list[ObjectReplicationStatus]:
     links = seaweed.links(province, among=deployed_sites(province))
     now = time.time()
     with ThreadPoolExecutor(max_workers=6) as pool:
-        return list(pool.map(lambda l: _link_status(province, l, now), links))
+        return list(pool.map(lambda lk: _link_status(province, lk, now), links))
 
 
-def verify(province: Province, source: str, target: str, bucket: Optional[str] = None) -> VerifyResult:
+def verify(province: Province, source: str, target: str, bucket: str | None = None) -> VerifyResult:
     """Every current object of ``source`` (or of one of its buckets) against its replica at ``target``:
     lists of both sides and SHA-256 of both copies. VerifyError when a side cannot be read."""
     _node(province, source)
     _node(province, target)
-    if not any(l.source == source and l.target == target for l in seaweed.links(province)):
+    if not any(lk.source == source and lk.target == target for lk in seaweed.links(province)):
         raise ObjectsInputError(f"{source} does not replicate to {target} in dr.yaml")
     own = seaweed.own_buckets(province)
     if bucket is not None and bucket not in own:
@@ -384,7 +385,7 @@ def verify(province: Province, source: str, target: str, bucket: Optional[str] =
                         cmp.missing, cmp.mismatched)
 
 
-def write_objects(province: Province, site: str, count: int, prefix: str, bucket: Optional[str] = None,
+def write_objects(province: Province, site: str, count: int, prefix: str, bucket: str | None = None,
                   size: int = 4096) -> list[WrittenObject]:
     """Write ``count`` objects (bounded) under ``prefix`` into ``site``'s first bucket (or ``bucket``);
     returns the acknowledged writes with their SHA-256."""
@@ -423,17 +424,17 @@ def drill_city_pair_loss(province: Province, city: str, progress: Progress = lam
 
 
 def replication_latency(province: Province, source: str, target: str, samples: int = 5,
-                        timeout: float = 30.0) -> list[Optional[float]]:
+                        timeout: float = 30.0) -> list[float | None]:
     """Seconds from an acknowledged PUT at ``source`` until its replica at ``target`` reads back with the
     same SHA-256, per sample (None: not there within ``timeout``). Bounded: at most 50 samples."""
     if not 1 <= samples <= 50:
         raise ObjectsInputError(f"samples {samples}: between 1 and 50")
-    if not any(l.source == source and l.target == target for l in seaweed.links(province)):
+    if not any(lk.source == source and lk.target == target for lk in seaweed.links(province)):
         raise ObjectsInputError(f"{source} does not replicate to {target} in dr.yaml")
     _check_sites(province, [source, target])
     src, dst = client(province, source), client(province, target)
     bucket, replica = seaweed.own_buckets(province)[0], seaweed.replica_bucket(source)
-    out: list[Optional[float]] = []
+    out: list[float | None] = []
     for i in range(samples):
         w = objects_s3.write_objects(src, source, bucket, 1, f"probe/latency/{int(time.time() * 1000)}-{i}")
         if not w:
@@ -452,13 +453,13 @@ def replication_latency(province: Province, source: str, target: str, samples: i
     return out
 
 
-def memory(province: Province, sites: Optional[list[str]] = None) -> dict[str, dict[str, float]]:
+def memory(province: Province, sites: list[str] | None = None) -> dict[str, dict[str, float]]:
     """PSS in MB of each site's object store and of each filer.sync unit running there, read from
     /proc/<MainPID>/smaps_rollup inside the host (what the tier costs; the full-lab estimate scales it)."""
     from egovops.dr.remote import ssh
 
     sites = _check_sites(province, sites if sites is not None else deployed_sites(province))
-    units = {s: [seaweed.UNIT] + [l.unit for l in seaweed.links(province, sites) if l.target == s] for s in sites}
+    units = {s: [seaweed.UNIT] + [lk.unit for lk in seaweed.links(province, sites) if lk.target == s] for s in sites}
 
     def one(site: str) -> tuple[str, dict[str, float]]:
         script = "; ".join(

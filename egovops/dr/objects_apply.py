@@ -13,9 +13,10 @@ import os
 import re
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 from egovops.dr import seaweed
 from egovops.dr.remote import known_hosts
@@ -36,7 +37,7 @@ class ApplyRun:
     seconds: float
     changed: int = 0
     failed_hosts: list[str] = field(default_factory=list)
-    log_path: Optional[Path] = None
+    log_path: Path | None = None
 
     @property
     def ok(self) -> bool:

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import hashlib
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from egovops.dr import objects_s3, seaweed
 from egovops.dr.objects_s3 import VerifyError
@@ -107,7 +108,7 @@ def city_pair_loss(province, city: str, progress: Callable[[str], None] = lambda
     prefix = f"drill/{SCENARIO}/{int(tl.wall0)}"
     written: list[objects_s3.WrittenObject] = []
     per = [count // len(buckets) + (1 if i < count % len(buckets) else 0) for i in range(len(buckets))]
-    for b, n in zip(buckets, per):
+    for b, n in zip(buckets, per, strict=True):
         if n:
             written += objects_s3.write_objects(src, city, b, n, prefix)
     t_written = tl("writer done", acknowledged=len(written))

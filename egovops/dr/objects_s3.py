@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Optional
+from typing import Any
 
 from egovops.stacks.s3 import BucketSpec, ensure_bucket
 
@@ -52,8 +53,8 @@ class Comparison:
     checked: int = 0
     missing: list[str] = field(default_factory=list)      # "<bucket>/<key>" absent at the target
     mismatched: list[str] = field(default_factory=list)   # present, but other size or checksum
-    oldest_unsynced: Optional[float] = None               # last_modified of the oldest missing/mismatched
-    newest_source: Optional[float] = None
+    oldest_unsynced: float | None = None               # last_modified of the oldest missing/mismatched
+    newest_source: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -111,7 +112,7 @@ def sha256_of(s3: Any, bucket: str, key: str) -> str:
 
 
 def compare(src: Any, src_buckets: Iterable[str], dst: Any, dst_bucket: str, *, deep: bool = True,
-            only: Optional[Iterable[str]] = None, progress: Callable[[str], None] = lambda m: None) -> Comparison:
+            only: Iterable[str] | None = None, progress: Callable[[str], None] = lambda m: None) -> Comparison:
     """Compare ``src``'s buckets with their replicas under ``dst_bucket`` of ``dst``.
 
     ``deep``: read both copies and compare SHA-256 (else size + ETag only, cheap enough for a scrape).

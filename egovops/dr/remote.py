@@ -2,7 +2,8 @@
 
 Lab: the lab generated every host's key (``.lab/<name>/hosts/<slug>/merged/etc/ssh/``), so the
 known-hosts file (``build/dr/<name>/known_hosts``, rewritten at each use) is written from those
-keys; a host whose key is not the one the lab made is refused. Production: the operator's known-hosts file (``EGOVOPS_KNOWN_HOSTS``, else ssh's default).
+keys; a host whose key is not the one the lab made is refused. Production: the operator's known-hosts
+file (``EGOVOPS_KNOWN_HOSTS``, else ssh's default).
 Every command is bounded by a timeout.
 """
 
@@ -11,7 +12,6 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
-from typing import Optional
 
 from egovops.model.province import Province
 
@@ -20,7 +20,7 @@ class RemoteError(RuntimeError):
     """A host could not be reached or its host key could not be verified."""
 
 
-def known_hosts(province: Province) -> Optional[Path]:
+def known_hosts(province: Province) -> Path | None:
     """The known-hosts file to verify hosts against (lab: written from the lab's own host keys)."""
     if province.meta.environment != "lab":
         env = os.environ.get("EGOVOPS_KNOWN_HOSTS")

@@ -14,8 +14,9 @@ each city's data stays apart at its partner.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable, Literal, Optional
+from typing import Any, Literal
 
 from egovops.model.province import Node, Province
 from egovops.model.schema import REPLICA_BUCKET_PREFIX, ObjectStoreSpec
@@ -83,7 +84,7 @@ def site_node(province: Province, site: str) -> Node:
     return node
 
 
-def links(province: Province, among: Optional[Iterable[str]] = None) -> list[SyncLink]:
+def links(province: Province, among: Iterable[str] | None = None) -> list[SyncLink]:
     """Every replication of the object tier (both directions of each city pair), optionally only those
     whose two ends are both in ``among`` (e.g. the hosts a lab has up)."""
     out: list[SyncLink] = []
@@ -109,7 +110,7 @@ def own_buckets(province: Province) -> list[str]:
     return [b.name for b in spec(province).buckets]
 
 
-def buckets_at(province: Province, site: str, among: Optional[Iterable[str]] = None) -> list[str]:
+def buckets_at(province: Province, site: str, among: Iterable[str] | None = None) -> list[str]:
     """Every bucket ``site`` keeps: its own, one replica bucket per incoming link, and pgBackRest's
     repository at the remote DR site."""
     out = own_buckets(province)
@@ -146,7 +147,7 @@ def s3_url(province: Province, site: str) -> str:
     return f"http://{management_address(province, site)}:{spec(province).s3_port}"
 
 
-def role_vars(province: Province, site: str, among: Optional[Iterable[str]] = None) -> dict[str, Any]:
+def role_vars(province: Province, site: str, among: Iterable[str] | None = None) -> dict[str, Any]:
     """The non-secret variables ``roles/object_store`` gets for ``site`` (credentials come from a
     separate vars file in the secrets dir)."""
     s = spec(province)

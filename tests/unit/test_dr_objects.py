@@ -9,7 +9,6 @@ replica, an unreadable store) in well under a second each.
 from __future__ import annotations
 
 import json
-import os
 import stat
 from pathlib import Path
 
@@ -29,19 +28,19 @@ ROLE = REPO / "roles" / "object_store"
 # ---------------------------------------------------------------- the plan
 def test_links_cover_provincial_tiers_and_both_directions_of_every_pair(anhui_province):
     links = seaweed.links(anhui_province)
-    names = {l.name for l in links}
+    names = {lk.name for lk in links}
     assert {"province->dr-local", "province->dr-remote"} <= names
     assert len(links) == 2 + 2 * 8
     cities = [n.slug for n in anhui_province.cities]
-    assert sorted(l.source for l in links if l.tier == "cooperation") == sorted(cities)
-    assert sorted(l.target for l in links if l.tier == "cooperation") == sorted(cities)
-    assert {l.tier for l in links if l.source == "province"} == {"system", "data"}
-    for l in links:
-        assert l.target_bucket == f"replica-{l.source}" and l.unit == f"egov-objsync-{l.source}"
+    assert sorted(lk.source for lk in links if lk.tier == "cooperation") == sorted(cities)
+    assert sorted(lk.target for lk in links if lk.tier == "cooperation") == sorted(cities)
+    assert {lk.tier for lk in links if lk.source == "province"} == {"system", "data"}
+    for lk in links:
+        assert lk.target_bucket == f"replica-{lk.source}" and lk.unit == f"egov-objsync-{lk.source}"
 
 
 def test_links_among_keeps_only_links_with_both_ends_up(anhui_province):
-    got = {l.name for l in seaweed.links(anhui_province, among=["province", "dr-local", "hefei", "wuhu"])}
+    got = {lk.name for lk in seaweed.links(anhui_province, among=["province", "dr-local", "hefei", "wuhu"])}
     assert got == {"province->dr-local"}  # hefei's partner anqing and wuhu's partner bengbu are not up
 
 
@@ -122,7 +121,7 @@ def test_bad_object_store_section_is_rejected(flat_lab, old, new, needle):
 def test_firewall_must_open_the_replication_ports(flat_lab):
     zones = flat_lab / "zones.yaml"
     text = zones.read_text(encoding="utf-8")
-    line = next(l for l in text.splitlines(keepends=True) if l.strip().startswith("- {port: 18888"))
+    line = next(ln for ln in text.splitlines(keepends=True) if ln.strip().startswith("- {port: 18888"))
     zones.write_text(text.replace(line, ""), encoding="utf-8")
     with pytest.raises(InventoryError) as exc:
         load_inventory(flat_lab)
@@ -147,7 +146,7 @@ def test_sync_unit_renders_active_passive_pull_with_exclusions(anhui_province):
     v = _defaults(anhui_province, "anqing")
     (item,) = v["object_store_syncs"]
     text = _render("egov-objsync.service.j2", item=item, **v)
-    exec_line = next(l for l in text.splitlines() if l.startswith("ExecStart="))
+    exec_line = next(ln for ln in text.splitlines() if ln.startswith("ExecStart="))
     hefei = anhui_province.node("hefei").address.ipv4.ip
     assert "filer.sync -isActivePassive" in exec_line
     assert f"-a={hefei}:8888" in exec_line and "-b=127.0.0.1:8888" in exec_line
@@ -160,7 +159,7 @@ def test_sync_unit_renders_active_passive_pull_with_exclusions(anhui_province):
 def test_store_unit_renders_ports_and_sigkill(anhui_province):
     v = _defaults(anhui_province, "province")
     text = _render("egov-objects.service.j2", **v)
-    exec_line = next(l for l in text.splitlines() if l.startswith("ExecStart="))
+    exec_line = next(ln for ln in text.splitlines() if ln.startswith("ExecStart="))
     for flag in ("-s3.port=8333", "-filer.port=8888", "-master.port=9333", "-volume.port=8080",
                  "-s3.port.iceberg=0", "-s3.port.lance=0", f"-ip={anhui_province.node('province').address.ipv4.ip}",
                  "-s3.config=/etc/egov-objects/s3-identities.json", "-master.telemetry=false",

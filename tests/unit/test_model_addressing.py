@@ -9,17 +9,17 @@ nodes (hypothesis) through the loader's own validation and resolution, then comp
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from egovops.model import Province, load_inventory
+from egovops.model import Province, load, load_inventory, schema
 from egovops.model import addressing as plan
-from egovops.model import load, schema
 
 pytestmark = pytest.mark.unit
 
@@ -99,14 +99,14 @@ def assert_plan_sound(p: Province) -> None:
         assert len({i.ip for i in loops}) == len(loops), f"duplicate {fam} loopback"
         assert all(i.ip in nets["loopback"] for i in loops)
 
-        p2p = [l for l in p.links if l.kind != "access"]
-        p2p_nets = [getattr(l.a.address, fam).network for l in p2p]
+        p2p = [lk for lk in p.links if lk.kind != "access"]
+        p2p_nets = [getattr(lk.a.address, fam).network for lk in p2p]
         assert all(n.prefixlen == n.max_prefixlen - 1 for n in p2p_nets), "p2p links are /31 and /127"
         assert len(set(p2p_nets)) == len(p2p_nets), f"two {fam} p2p links share a prefix"  # equal-size blocks
-        for l in p2p:
-            a, b = getattr(l.a.address, fam), getattr(l.b.address, fam)
-            assert a.network == b.network and a.ip != b.ip, l.name
-            assert a.ip in nets["p2p"] and b.ip in nets["p2p"], l.name
+        for lk in p2p:
+            a, b = getattr(lk.a.address, fam), getattr(lk.b.address, fam)
+            assert a.network == b.network and a.ip != b.ip, lk.name
+            assert a.ip in nets["p2p"] and b.ip in nets["p2p"], lk.name
         lans = [getattr(n, "service_v4" if version == 4 else "service_v6") for n in p.nodes]
         assert len(set(lans)) == len(lans), f"two nodes share a {fam} service LAN"
         assert all(lan.subnet_of(nets["service"]) for lan in lans)

@@ -23,7 +23,6 @@ from egovops.model import Province, load_inventory
 from egovops.render import RENDERERS, render_all, write_tree
 from egovops.render.files import MANIFEST
 
-
 pytestmark = pytest.mark.unit
 
 LAB = Path(__file__).resolve().parents[2] / "inventories" / "lab"
@@ -208,7 +207,7 @@ def test_counts_of_the_province(which: str, request: pytest.FixtureRequest) -> N
 def test_lab_and_anhui_differ_only_in_addressing(lab_province: Province, anhui_province: Province) -> None:
     """The lab inherits the province: same objects, lab addresses only from 198.18.0.0/15 and fd00::/8."""
     assert [r.name for r in lab_province.routers] == [r.name for r in anhui_province.routers]
-    assert [l.name for l in lab_province.links] == [l.name for l in anhui_province.links]
+    assert [lk.name for lk in lab_province.links] == [lk.name for lk in anhui_province.links]
     v4, v6 = ipaddress.ip_network("198.18.0.0/15"), ipaddress.ip_network("fd00::/8")
     for net in lab_province.supernets.all():
         assert net.subnet_of(v4 if net.version == 4 else v6)

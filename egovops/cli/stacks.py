@@ -14,7 +14,7 @@ import click
 from rich.markup import escape
 
 from egovops.cli import output
-from egovops.cli.common import inventory_option, json_option, load_or_exit
+from egovops.cli.common import inventory_option, json_option, limit_option, load_or_exit
 from egovops.cli.output import CHECK_FAILED, OK, bad_input, console, err_console, print_json
 from egovops.model.province import Province
 from egovops.render.files import OutputFolderError
@@ -26,15 +26,16 @@ def table(title: str, columns, rows):
 
 
 stack_option = click.option("--stack", "-s", "stacks", multiple=True, metavar="NODE",
-                            help="Stack (node slug) to act on; repeatable. Default: every node.")
+                            help="Stack (node or managed industry cloud slug) to act on; repeatable. Default: every stack.")
 
 
 def _check_stacks(p: Province, stacks: tuple[str, ...], as_json: bool) -> list[str]:
     """The requested stacks, or exit 2 naming the unknown ones (nothing runs)."""
-    known = [n.slug for n in p.nodes]
+    known = [n.slug for n in p.nodes] + [c.slug for c in p.managed_industry()]
     unknown = [s for s in stacks if s not in known]
     if unknown:
-        bad_input(f"unknown stack(s): {', '.join(unknown)} (stacks are node slugs: {', '.join(known)})", as_json)
+        bad_input(f"unknown stack(s): {', '.join(unknown)} (stacks are node and managed industry cloud slugs: "
+                  f"{', '.join(known)})", as_json)
     return list(stacks) or known
 
 
@@ -80,11 +81,13 @@ def config_cmd(inventory: str, as_json: bool, out: str | None, force: bool) -> N
 @inventory_option
 @json_option
 @stack_option
+@limit_option
 @click.option("--jobs", "-j", default=2, show_default=True, type=click.IntRange(1, 16),
               help="Worker processes (each runs whole stacks).")
 @click.option("--resources", "show_resources", is_flag=True,
               help="List every resource (type, name, parent, key properties); --json always includes them.")
-def preview_cmd(inventory: str, as_json: bool, stacks: tuple[str, ...], jobs: int, show_resources: bool) -> None:
+def preview_cmd(inventory: str, as_json: bool, stacks: tuple[str, ...], limit: str | None, jobs: int,
+                show_resources: bool) -> None:
     """OFFLINE preview of the stacks under Pulumi's mock runtime: resources, schema, 等保 policies.
 
     Runs every stack program with pulumi.runtime.set_mocks (no Pulumi engine, no cluster: nothing is
@@ -95,6 +98,10 @@ def preview_cmd(inventory: str, as_json: bool, stacks: tuple[str, ...], jobs: in
 
     p = load_or_exit(inventory, as_json)
     only = _check_stacks(p, stacks, as_json)
+    if limit:
+        only = [s for s in only if s in pv.select_stacks(p, limit)]
+        if not only:
+            bad_input(f"--limit {limit}: selects no stack", as_json)
     say = err_console if as_json else console
     say.print(f"[bold]{pv.OFFLINE_NOTE}[/]")
 
@@ -157,7 +164,7 @@ def policies_cmd(as_json: bool) -> None:
 
 def _production(action: str, inventory: str, as_json: bool, stacks: tuple[str, ...], endpoint: str | None,
                 bucket: str, s3_endpoint: str | None) -> None:
-    from egovops.render.pulumi_config import stack_config
+    from egovops.render.pulumi_config import stack_configs
     from egovops.stacks import production
 
     if len(stacks) != 1:
@@ -170,7 +177,7 @@ def _production(action: str, inventory: str, as_json: bool, stacks: tuple[str, .
     p = load_or_exit(inventory, as_json)
     (name,) = _check_stacks(p, stacks, as_json)
     out = err_console if as_json else console
-    rendered = stack_config(p, p.node(name))["config"]
+    rendered = stack_configs(p)[name]["config"]
     if s3_endpoint:
         rendered["egovops:s3Endpoint"] = s3_endpoint
     res = production.run(action, name, rendered, backend,  # type: ignore[arg-type]

@@ -69,12 +69,48 @@ class CrossNodeSpec:
 
 
 @dataclass(frozen=True)
+class IndustryCall:
+    """A provincial service an industry cloud consumes: where it runs and on which port."""
+
+    service: str
+    name_zh: str
+    peer: str                    # <node>:<service> at the province
+    cidrs: tuple[str, ...]       # the provincial node's service LANs, IPv4 and IPv6
+    port: int
+    why: str
+
+
+@dataclass(frozen=True)
+class TenantQuota:
+    """The department tenant's ceiling: pods, CPU and memory (Kubernetes quantities)."""
+
+    pods: int
+    cpu: str
+    memory: str
+
+
+@dataclass(frozen=True)
+class IndustrySpec:
+    """``egovops:industry``: what an industry cloud's stack adds to a node's config."""
+
+    department: str
+    department_zh: str
+    department_en: str
+    name_en: str
+    routing: str
+    dr_tier: str
+    kube_context: str
+    tenant: TenantQuota
+    calls: tuple[IndustryCall, ...]
+
+
+@dataclass(frozen=True)
 class StackConfig:
     """What one node's stack deploys."""
 
     node: str
     node_id: int
-    kind: Literal["provincial", "city", "dr"]
+    kind: Literal["provincial", "city", "dr", "industry"]
     city: str
     name_zh: str
     environment: str
@@ -92,6 +128,7 @@ class StackConfig:
     s3_endpoint: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
     cross_node: tuple[CrossNodeSpec, ...] = ()
+    industry: IndustrySpec | None = None     # set exactly when kind is industry
 
     def directed(self) -> tuple[ReplicationSpec, ...]:
         """Replications as one-way copies named ``<source>-to-<target>`` (DNS-safe).
@@ -144,6 +181,9 @@ def parse(cfg: Mapping[str, Any]) -> StackConfig:
                       for c in cfg.get(f"{NS}:crossNode", []))
         if any(c.direction not in ("ingress", "egress") for c in cross):
             raise ValueError("crossNode direction must be ingress or egress")
+        industry = _industry(cfg.get(f"{NS}:industry"))
+        if (industry is None) != (cfg.get(f"{NS}:kind") != "industry"):
+            raise ValueError("egovops:industry is required for kind industry and only for it")
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"stack config for {cfg.get(NS + ':node', '?')!r} is malformed: {exc!r}") from None
     return StackConfig(
@@ -156,7 +196,23 @@ def parse(cfg: Mapping[str, Any]) -> StackConfig:
         registry=cfg.get(f"{NS}:registry", StackConfig.registry),
         s3_endpoint=cfg.get(f"{NS}:s3Endpoint"),
         cross_node=cross,
+        industry=industry,
     )
+
+
+def _industry(raw: Any) -> IndustrySpec | None:
+    """Parse ``egovops:industry`` (None when absent); a bad value raises KeyError/TypeError/ValueError."""
+    if raw is None:
+        return None
+    t = raw["tenant"]
+    tenant = TenantQuota(pods=int(t["pods"]), cpu=str(t["cpu"]), memory=str(t["memory"]))
+    if tenant.pods < 1:
+        raise ValueError("egovops:industry.tenant.pods must be at least 1")
+    calls = tuple(IndustryCall(service=c["service"], name_zh=c["nameZh"], peer=c["peer"], cidrs=tuple(c["cidrs"]),
+                               port=int(c["port"]), why=c.get("why", "")) for c in raw["calls"])
+    return IndustrySpec(department=raw["department"], department_zh=raw["departmentZh"],
+                        department_en=raw["departmentEn"], name_en=raw["nameEn"], routing=raw["routing"],
+                        dr_tier=raw.get("drTier", ""), kube_context=raw["kubeContext"], tenant=tenant, calls=calls)
 
 
 def from_pulumi() -> StackConfig:
@@ -168,7 +224,7 @@ def from_pulumi() -> StackConfig:
     c = pulumi.Config(NS)
     keys = ["inventory", "inventoryVersion", "environment", "node", "nodeId", "kind", "city", "nameZh",
             "serviceCidrs", "extranetCidrs", "managementCidrs", "services", "replications", "zones", "flows",
-            "storageProvisioner", "registry", "s3Endpoint", "crossNode"]
+            "storageProvisioner", "registry", "s3Endpoint", "crossNode", "industry"]
     raw: dict[str, Any] = {}
     for k in keys:
         v = c.get(k)

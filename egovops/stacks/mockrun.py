@@ -34,6 +34,8 @@ class Recorded:
     custom: bool
     props: dict[str, Any]
     outputs: dict[str, Any] = field(default_factory=dict)
+    #: the provider reference ``<provider urn>::<id>`` the engine was asked to use ("" = the default one)
+    provider: str = ""
 
     @property
     def is_kubernetes(self) -> bool:
@@ -84,7 +86,7 @@ class RecordingMonitor(pmocks.MockMonitor):
             reg = self.resources[resp.urn]
             props = _ints({k: v for k, v in reg.state.items() if k != "__provider"})
             self.recorded[resp.urn] = Recorded(resp.urn, request.type, request.name, request.parent,
-                                               bool(request.custom), props)
+                                               bool(request.custom), props, provider=request.provider)
         return resp
 
     def RegisterResourceOutputs(self, request):  # noqa: N802

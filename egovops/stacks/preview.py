@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from egovops.model.province import Province
-from egovops.render.pulumi_config import stack_config
+from egovops.render.pulumi_config import stack_configs
 from egovops.stacks import KUBERNETES_VERSION, SERVICE_CHART, helm, mockrun, policies, schema
 from egovops.stacks.config import parse
 
@@ -147,9 +147,15 @@ def preview_stack(stack: str, rendered: dict[str, Any]) -> StackReport:
 
 
 def rendered_configs(province: Province, only: list[str] | None = None) -> dict[str, dict[str, Any]]:
-    """The rendered ``config:`` mapping of each stack (node slug), from the inventory."""
-    nodes = [n for n in province.nodes if not only or n.slug in only]
-    return {n.slug: stack_config(province, n)["config"] for n in nodes}
+    """The rendered ``config:`` mapping of each stack (node or managed industry cloud slug), from the inventory."""
+    return {slug: doc["config"] for slug, doc in stack_configs(province).items() if not only or slug in only}
+
+
+def select_stacks(province: Province, limit: str | None) -> list[str]:
+    """The stacks a ``--limit`` selects (a stack answers to its node's or industry cloud's tags)."""
+    from egovops.model.province import matches
+
+    return [slug for slug in stack_configs(province) if matches(province, slug, limit)]
 
 
 def lint_chart(configs: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:

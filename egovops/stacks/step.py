@@ -1,4 +1,4 @@
-"""The deploy step ``stacks-preview``: the offline preview of every stack (before ``comply``)."""
+"""The deploy step ``stacks-preview``: the offline preview of every stack ``--limit`` selects (before ``comply``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,11 @@ def run(ctx: DeployContext) -> StepResult:
     from egovops.stacks import preview as pv
 
     assert ctx.province is not None, "stacks-preview runs after validate"
-    report = pv.preview(ctx.province, jobs=int(ctx.options.get("jobs", 2) or 2),
+    limit = ctx.options.get("limit")
+    only = pv.select_stacks(ctx.province, limit) if limit else None
+    if only == []:
+        return StepResult("skipped", f"no stack matches --limit {limit}")
+    report = pv.preview(ctx.province, only, jobs=int(ctx.options.get("jobs", 2) or 2),
                         progress=lambda i, n, r: ctx.log(f"[{i}/{n}] {r.stack}: {len(r.resources)} resources, "
                                                          f"{'ok' if r.ok else 'FAILED'} ({r.seconds:.1f}s)"))
     d = report.as_dict(detail=False)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -25,6 +26,8 @@ from egovops.stacks.quantity import scale
 PSA_VERSION = "v1.33"
 MONITORING_NS = "egov-monitoring"
 VELERO_NS = "velero"
+#: every pod of the namespace, no rule: nothing in, nothing out
+DEFAULT_DENY: Any = {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
 
 
 @dataclass
@@ -59,6 +62,49 @@ def backup_namespaces(tier: str, cfg: StackConfig) -> list[str]:
     return [s.namespace for s in active]
 
 
+def isolate(ns_name: str, child: pulumi.ResourceOptions, ns: pulumi.Resource) -> None:
+    """Deny by default in a namespace (ingress and egress), then allow DNS to kube-dns only."""
+    in_ns = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[ns]))
+    k8s.networking.v1.NetworkPolicy(
+        f"{ns_name}-default-deny", metadata={"name": "default-deny", "namespace": ns_name}, spec=DEFAULT_DENY, opts=in_ns)
+    dns: Any = {"podSelector": {}, "policyTypes": ["Egress"],
+                "egress": [{"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                                    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
+                            "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}]}
+    k8s.networking.v1.NetworkPolicy(
+        f"{ns_name}-allow-dns", metadata={"name": "allow-dns", "namespace": ns_name}, spec=dns, opts=in_ns)
+
+
+def service_tenant(svc: ServiceSpec, cfg: StackConfig, headroom: int,
+                   child: pulumi.ResourceOptions) -> k8s.core.v1.Namespace:
+    """One service's tenant namespace: PSA/zone labels, quota and limits from the catalogue, isolation.
+
+    ``child`` carries the parent component (and, for an industry cloud, its explicit provider).
+    """
+    ns_name = svc.namespace
+    ns = k8s.core.v1.Namespace(
+        ns_name, metadata={"name": ns_name, "labels": tenant_labels(svc, cfg),
+                           "annotations": {"egov.ah/name-zh": svc.name_zh}}, opts=child)
+    in_ns = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[ns]))
+    pods = svc.replicas * headroom
+    k8s.core.v1.ResourceQuota(
+        f"{ns_name}-quota", metadata={"name": "tenant-quota", "namespace": ns_name},
+        spec={"hard": {
+            "pods": str(pods),
+            "requests.cpu": scale(svc.cpu, pods), "limits.cpu": scale(svc.cpu, pods),
+            "requests.memory": scale(svc.memory, pods), "limits.memory": scale(svc.memory, pods),
+            "services.loadbalancers": "0", "services.nodeports": "0",
+        }}, opts=in_ns)
+    limits: Any = {"limits": [{"type": "Container",
+                               "default": {"cpu": svc.cpu, "memory": svc.memory},
+                               "defaultRequest": {"cpu": svc.cpu, "memory": svc.memory},
+                               "max": {"cpu": scale(svc.cpu, 2), "memory": scale(svc.memory, 2)}}]}
+    k8s.core.v1.LimitRange(
+        f"{ns_name}-limits", metadata={"name": "tenant-limits", "namespace": ns_name}, spec=limits, opts=in_ns)
+    isolate(ns_name, child, ns)
+    return ns
+
+
 class CloudNode(pulumi.ComponentResource):
     """The baseline of one node's cluster: tenants, isolation, storage, monitoring, backups."""
 
@@ -70,7 +116,7 @@ class CloudNode(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.namespaces = {}
         for svc in cfg.services:
-            self.namespaces[svc.slug] = self._tenant(svc, cfg, args.quota_headroom, child)
+            self.namespaces[svc.slug] = service_tenant(svc, cfg, args.quota_headroom, child)
         self.storage_classes = self._storage(cfg, child)
         self.monitoring_ns, self.rules = self._monitoring(cfg, args.monitors_dir, child)
         self.schedules = self._backups(cfg, child)
@@ -81,42 +127,6 @@ class CloudNode(pulumi.ComponentResource):
             "backup_schedules": [s for s in self.schedules],
             "prometheus_rules": [r for r in self.rules],
         })
-
-    # ---- tenants
-    def _tenant(self, svc: ServiceSpec, cfg: StackConfig, headroom: int,
-                child: pulumi.ResourceOptions) -> k8s.core.v1.Namespace:
-        ns_name = svc.namespace
-        ns = k8s.core.v1.Namespace(
-            ns_name, metadata={"name": ns_name, "labels": tenant_labels(svc, cfg),
-                               "annotations": {"egov.ah/name-zh": svc.name_zh}}, opts=child)
-        in_ns = pulumi.ResourceOptions(parent=self, depends_on=[ns])
-        pods = svc.replicas * headroom
-        k8s.core.v1.ResourceQuota(
-            f"{ns_name}-quota", metadata={"name": "tenant-quota", "namespace": ns_name},
-            spec={"hard": {
-                "pods": str(pods),
-                "requests.cpu": scale(svc.cpu, pods), "limits.cpu": scale(svc.cpu, pods),
-                "requests.memory": scale(svc.memory, pods), "limits.memory": scale(svc.memory, pods),
-                "services.loadbalancers": "0", "services.nodeports": "0",
-            }}, opts=in_ns)
-        k8s.core.v1.LimitRange(
-            f"{ns_name}-limits", metadata={"name": "tenant-limits", "namespace": ns_name},
-            spec={"limits": [{"type": "Container",
-                              "default": {"cpu": svc.cpu, "memory": svc.memory},
-                              "defaultRequest": {"cpu": svc.cpu, "memory": svc.memory},
-                              "max": {"cpu": scale(svc.cpu, 2), "memory": scale(svc.memory, 2)}}]},
-            opts=in_ns)
-        k8s.networking.v1.NetworkPolicy(
-            f"{ns_name}-default-deny", metadata={"name": "default-deny", "namespace": ns_name},
-            spec={"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}, opts=in_ns)
-        k8s.networking.v1.NetworkPolicy(
-            f"{ns_name}-allow-dns", metadata={"name": "allow-dns", "namespace": ns_name},
-            spec={"podSelector": {}, "policyTypes": ["Egress"],
-                  "egress": [{"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-                                      "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
-                              "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}]},
-            opts=in_ns)
-        return ns
 
     # ---- storage
     def _storage(self, cfg: StackConfig, child: pulumi.ResourceOptions) -> dict[str, k8s.storage.v1.StorageClass]:
@@ -140,7 +150,7 @@ class CloudNode(pulumi.ComponentResource):
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[ns])
         k8s.networking.v1.NetworkPolicy(
             f"{MONITORING_NS}-default-deny", metadata={"name": "default-deny", "namespace": MONITORING_NS},
-            spec={"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}, opts=in_ns)
+            spec=DEFAULT_DENY, opts=in_ns)
         rules = {}
         for path in sorted(Path(folder).glob("*.rules.yml")) if Path(folder).is_dir() else []:
             doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}

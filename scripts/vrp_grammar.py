@@ -114,8 +114,12 @@ views = {
         r" spf-schedule-interval intelligent-timer \d{1,5} \d{1,5} \d{1,5}$$",
         rf" area {AREA}$$",
         r" import-route (?:bgp|static|direct)$$",
+        # area view (ospf 1 > area X): a stub area; Type-3 filter at the border (issue 13, industry clouds)
+        r"  stub(?: no-summary)?$$",
+        rf"  filter ip-prefix {NAME} (?:import|export)$$",
     ],
-    "Ospf3": [rf" router-id {IP}$$", rf" area {AREA}$$", r" import-route (?:bgp|static|direct)$$"],
+    "Ospf3": [rf" router-id {IP}$$", rf" area {AREA}$$", r" import-route (?:bgp|static|direct)$$",
+              r"  stub(?: no-summary)?$$", rf"  filter ipv6-prefix {NAME} (?:import|export)$$"],
     "Bfd": [],
     "Vty": [
         r" authentication-mode aaa$$",

@@ -40,13 +40,15 @@ def lab_group() -> None:
 @json_option
 @limit_option
 @click.option("--counties", is_flag=True, help="Also the 105 county routers (behind their city routers).")
-def up(inventory: str, as_json: bool, limit: str | None, counties: bool) -> None:
+@click.option("--industry", is_flag=True,
+              help="Also the industry clouds this lab lists (inventory.yaml lab_industry): each one's router and host.")
+def up(inventory: str, as_json: bool, limit: str | None, counties: bool, industry: bool) -> None:
     """Bring the lab up (idempotent: a running lab is reported and left alone; resumes a failed up)."""
     from egovops.lab import LabError, LabInputError, lab_up
     p = load_or_exit(inventory, as_json)
     _need_root(as_json)
     try:
-        res = lab_up(p, counties=counties, limit=limit, progress=_progress(as_json))
+        res = lab_up(p, counties=counties, limit=limit, progress=_progress(as_json), industry=industry)
     except LabInputError as exc:
         print_json({"ok": False, "error": str(exc)}) if as_json else err_console.print(f"[bold red]lab up:[/] {exc}")
         raise SystemExit(BAD_INPUT) from None

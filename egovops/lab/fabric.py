@@ -95,7 +95,7 @@ def build(province: Province, routers: list[str], hosts: list[str], workers: int
         per_ns[r] += [f"addr replace {rt.loopback.ipv4} dev lo", f"addr replace {rt.loopback.ipv6} dev lo"]
 
     links = 0
-    for link in province.links:
+    for link in province.managed_links:    # the province's links and its lab's industry clouds'
         if link.a.device not in up or link.b.device not in up:
             continue
         links += 1

@@ -40,12 +40,12 @@ def write(province: Province) -> Path:
     from egovops.lab.routers import routers_dir
 
     lines: list[str] = []
-    for r in province.routers:
+    for r in [*province.routers, *(c.router for c in province.managed_industry())]:
         ln = _line([str(r.management.ipv4.ip), str(r.management.ipv6.ip)],
                    routers_dir(province) / r.name / "ssh_host_ed25519_key.pub")
         if ln:
             lines.append(ln)
-    for n in province.nodes:
+    for n in [*province.nodes, *(c.host_node() for c in province.managed_industry())]:
         ln = _line([str(n.management.ipv4.ip), str(n.management.ipv6.ip)],
                    merged(province, n.slug) / "etc/ssh/ssh_host_ed25519_key.pub")
         if ln:

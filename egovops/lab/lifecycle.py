@@ -57,6 +57,7 @@ class LabState:
     secrets: str
     routers: list[DeviceState] = field(default_factory=list)
     hosts: list[DeviceState] = field(default_factory=list)
+    industry: bool = False    # the lab's industry clouds were asked for (lab up --industry)
 
     @property
     def devices(self) -> list[DeviceState]:
@@ -122,9 +123,12 @@ def locked(province: Province, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def select(province: Province, counties: bool = False, limit: str | None = None) -> tuple[list[str], list[str]]:
+def select(province: Province, counties: bool = False, limit: str | None = None,
+           industry: bool = False) -> tuple[list[str], list[str]]:
     """(routers, hosts) a lab up brings: the core, the national stand-in and the provincial + DR hosts
-    always; the chosen cities' routers and hosts; county routers only with ``counties``."""
+    always; the chosen cities' routers and hosts; county routers only with ``counties``; with
+    ``industry``, the router and host of each industry cloud the inventory lists for this lab
+    (inventory.yaml ``lab_industry``; they hang off the core, which is always up)."""
     always_r = {r.name for r in province.routers if r.role in ("core", "external")}
     always_h = {n.slug for n in province.nodes if n.kind in ("provincial", "dr")}
     rs = [r.name for r in province.routers
@@ -134,7 +138,19 @@ def select(province: Province, counties: bool = False, limit: str | None = None)
         rs = [r for r in rs if province.router(r).role != "county" or province.router(r).city in cities_up]
     hs = [n.slug for n in province.nodes if n.slug in always_h or matches(province, n.slug, limit)]
     hs = [h for h in hs if province.node(h).router in rs]
+    if industry:   # all of them, or those the limit names (e.g. --limit transport, kind:industry)
+        clouds = province.managed_industry()
+        named = [c for c in clouds if limit and (matches(province, c.slug, limit) or matches(province, c.router.name, limit))]
+        rs += [c.router.name for c in named or clouds]
+        hs += [c.slug for c in named or clouds]
     return rs, hs
+
+
+def _ordered(province: Province, names: set[str], kind: str) -> list[str]:
+    """``names`` in the inventory's order: the province's routers (hosts) first, then industry clouds'."""
+    base = [r.name for r in province.routers] if kind == "router" else [n.slug for n in province.nodes]
+    ind = [c.router.name if kind == "router" else c.slug for c in province.industry]
+    return [n for n in base + ind if n in names]
 
 
 def _read_raw(province: Province) -> dict | None:
@@ -160,7 +176,7 @@ def lab_state(province: Province) -> LabState | None:
         raw = {"inventory": province.source, "counties": False, "limit": None, "complete": False, "routers": [], "hosts": []}
     st = LabState(province.meta.name, prefix(province), raw["inventory"], raw["counties"], raw["limit"], raw["complete"],
                   bridge_name(province), str(province.noc.controller.ipv4.ip), str(province.noc.controller.ipv6.ip),
-                  str(secrets_dir(province)))
+                  str(secrets_dir(province)), industry=bool(raw.get("industry", False)))
     nss = fabric.existing_namespaces()
     for r in raw["routers"]:
         rt = province.router(r)
@@ -196,16 +212,24 @@ class UpResult:
 
 
 def lab_up(province: Province, counties: bool = False, limit: str | None = None,
-           progress: Progress = lambda m: None) -> UpResult:
+           progress: Progress = lambda m: None, industry: bool = False) -> UpResult:
     """Bring the lab up (or the missing parts of it). A running lab with everything asked is left alone."""
     if province.meta.environment != "lab":
         raise LabInputError(f"inventory {province.meta.name!r} is a {province.meta.environment} inventory: "
                        "the lab builds only inventories with environment: lab (lab address ranges)")
-    if limit and not any(matches(province, d, limit) for d in [r.name for r in province.routers] + [n.slug for n in province.nodes]):
+    ind_devices = [d for c in province.managed_industry() for d in (c.router.name, c.slug)]
+    if limit and any(matches(province, d, limit) for d in ind_devices):
+        industry = True          # a limit naming the lab's industry clouds asks for them (deploy --limit kind:industry)
+    if limit and not any(matches(province, d, limit)
+                         for d in [r.name for r in province.routers] + [n.slug for n in province.nodes] + ind_devices):
         raise LabInputError(f"--limit {limit!r} matches no router or host of {province.meta.name} "
                             "(use names or tags such as city:hefei, role:city, kind:dr; !x excludes)")
+    if industry and not province.managed_industry():
+        raise LabInputError(f"--industry: inventory {province.meta.name!r} lists no industry cloud for its lab "
+                            "(inventory.yaml lab_industry: [<cloud>, ...], slugs of industry.yaml; addressing.yaml "
+                            "needs the industry supernets)")
     t0 = time.monotonic()
-    want_r, want_h = select(province, counties, limit)
+    want_r, want_h = select(province, counties, limit, industry)
     with locked(province):
         _claim(province)
         current = lab_state(province)
@@ -213,9 +237,10 @@ def lab_up(province: Province, counties: bool = False, limit: str | None = None,
                 and set(want_h) <= {d.name for d in current.hosts}:
             return UpResult(False, len(current.routers), len(current.hosts), 0, time.monotonic() - t0, current)
         raw = _read_raw(province) or {}
-        rs = [r.name for r in province.routers if r.name in set(want_r) | set(raw.get("routers", []))]
-        hs = [n.slug for n in province.nodes if n.slug in set(want_h) | set(raw.get("hosts", []))]
+        rs = _ordered(province, set(want_r) | set(raw.get("routers", [])), "router")
+        hs = _ordered(province, set(want_h) | set(raw.get("hosts", [])), "host")
         raw = {"inventory": province.source, "counties": counties or raw.get("counties", False),
+               "industry": industry or raw.get("industry", False),
                "limit": limit if not raw.get("routers") else raw.get("limit") if raw.get("limit") == limit else None,
                "complete": False, "routers": rs, "hosts": hs, "started": time.time()}
         _write_raw(province, raw)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import TypeAlias, overload
 
 IPNetwork: TypeAlias = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPInterface: TypeAlias = ipaddress.IPv4Interface | ipaddress.IPv6Interface
@@ -94,6 +94,12 @@ def p2p_pair(net: IPNetwork, index: int) -> tuple[IPInterface, IPInterface]:
         ipaddress.ip_interface(f"{base}/{plen}"),
         ipaddress.ip_interface(f"{base + 1}/{plen}"),
     )
+
+
+@overload
+def service_lan(net: ipaddress.IPv4Network, node_id: int) -> ipaddress.IPv4Network: ...
+@overload
+def service_lan(net: ipaddress.IPv6Network, node_id: int) -> ipaddress.IPv6Network: ...
 
 
 def service_lan(net: IPNetwork, node_id: int) -> IPNetwork:

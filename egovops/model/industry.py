@@ -164,6 +164,28 @@ def check(col: Any, f: schema.IndustryFile, *, nf: schema.NodesFile, sf: schema.
                         "use a shorter slug", "name-length")
 
 
+def check_lab(col: Any, meta: schema.InventoryMeta, f: schema.IndustryFile, inets: IndustryNets | None) -> None:
+    """inventory.yaml ``lab_industry``: a lab's own choice of clouds, each one of industry.yaml, addressed."""
+    slugs = {c.slug for c in f.clouds}
+    seen: set[str] = set()
+    for j, slug in enumerate(meta.lab_industry):
+        at = ("lab_industry", j)
+        if meta.environment != "lab":
+            col.add("inventory.yaml", at, "lab_industry is for lab inventories",
+                    "production manages the industry clouds that exist (industry.yaml exists: true): drop lab_industry",
+                    "environment")
+            return
+        if slug not in slugs:
+            col.add("inventory.yaml", at, f"unknown industry cloud {slug!r}",
+                    f"one of industry.yaml's clouds: {', '.join(sorted(slugs)) or '(none)'}", "unknown-ref")
+        elif slug in seen:
+            col.add("inventory.yaml", at, f"industry cloud {slug!r} listed twice", "list each cloud once", "duplicate-slug")
+        elif inets is None:
+            col.add("inventory.yaml", at, f"industry cloud {slug!r} has no addresses: addressing.yaml has no industry supernets",
+                    "add ipv4.industry and ipv6.industry to addressing.yaml (as inventories/lab has)", "missing-key")
+        seen.add(slug)
+
+
 def resolve(f: schema.IndustryFile, nets: plan.Supernets, inets: IndustryNets | None,
             lf: schema.LinksFile) -> tuple[IndustryCloud, ...]:
     """Addresses, router and links of every industry cloud; inputs are valid here (none without supernets)."""

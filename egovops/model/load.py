@@ -11,7 +11,7 @@ import dataclasses
 import ipaddress
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
@@ -24,17 +24,19 @@ from egovops.model.province import (
     DualStack,
     Endpoint,
     Link,
+    LinkKind,
     Noc,
     Node,
     Province,
     Replication,
     Router,
+    RouterRole,
     Service,
 )
 from egovops.model.yamlsrc import YamlSource, YamlSyntaxError, format_path, read_yaml
 
-LAB_V4 = ipaddress.ip_network("198.18.0.0/15")
-LAB_V6 = ipaddress.ip_network("fd00::/8")
+LAB_V4 = ipaddress.IPv4Network("198.18.0.0/15")
+LAB_V6 = ipaddress.IPv6Network("fd00::/8")
 MAX_IFNAME = 15
 
 
@@ -217,6 +219,11 @@ def _kind_and_hint(err: Any, fname: str, keys: tuple[Any, ...]) -> tuple[str, st
     return "invalid", f"{msg[0].lower() + msg[1:] if msg else 'fix the value'}; see README (Inventory format)"
 
 
+def _in_lab_range(net: plan.IPNetwork) -> bool:
+    """Whether ``net`` lies in the lab ranges of its family (198.18.0.0/15, fd00::/8)."""
+    return net.subnet_of(LAB_V4) if isinstance(net, ipaddress.IPv4Network) else net.subnet_of(LAB_V6)
+
+
 def _networks(col: _Collector, a: schema.AddressingFile, env: str) -> plan.Supernets | None:
     nets: dict[str, Any] = {}
     ok = True
@@ -234,7 +241,7 @@ def _networks(col: _Collector, a: schema.AddressingFile, env: str) -> plan.Super
                 col.add("addressing.yaml", keys, f"{text} is not an {fam} prefix", f"put an {fam} prefix under {fam}", "prefix")
                 ok = False
                 continue
-            if env == "lab" and not net.subnet_of(LAB_V4 if version == 4 else LAB_V6):
+            if env == "lab" and not _in_lab_range(net):
                 col.add("addressing.yaml", keys, f"{net} is outside the lab ranges",
                         "lab addresses come only from 198.18.0.0/15 and fd00::/8", "lab-range")
                 ok = False
@@ -282,7 +289,12 @@ def _semantic_checks_partial(col: _Collector, parsed: dict[str, Any]) -> None:
         _check_nodes(col, parsed["nodes.yaml"])
 
 
-def _dupes(col: _Collector, fname: str, items: list, key: Callable[[Any], Any], where: Callable[[int], tuple],
+def _at(*prefix: Any, field: str) -> Callable[[int], tuple[Any, ...]]:
+    """``where`` for :func:`_dupes`: the key path of item ``i`` under ``prefix``, ending in ``field``."""
+    return lambda i: (*prefix, i, field)
+
+
+def _dupes(col: _Collector, fname: str, items: list[Any], key: Callable[[Any], Any], where: Callable[[int], tuple[Any, ...]],
            what: str, kind: str) -> None:
     seen: dict[Any, int] = {}
     for i, item in enumerate(items):
@@ -400,9 +412,9 @@ def _build(col: _Collector, root: Path, p: dict[str, Any]) -> Province | None:
             col.add("counties.yaml", ("counties", city), f"counties listed under unknown city {city!r}",
                     "use the slug of a city node from nodes.yaml", "unknown-ref")
             continue
-        _dupes(col, "counties.yaml", counties, lambda c: c.slug, lambda i, city=city: ("counties", city, i, "slug"),
+        _dupes(col, "counties.yaml", counties, lambda c: c.slug, _at("counties", city, field="slug"),
                "county slug", "duplicate-slug")
-        _dupes(col, "counties.yaml", counties, lambda c: c.id, lambda i, city=city: ("counties", city, i, "id"),
+        _dupes(col, "counties.yaml", counties, lambda c: c.id, _at("counties", city, field="id"),
                "county id", "duplicate-id")
         for i, c in enumerate(counties):
             ifname = f"{c.slug}-v"
@@ -479,16 +491,17 @@ def _build(col: _Collector, root: Path, p: dict[str, Any]) -> Province | None:
         a, b = pair
         if a == b:
             col.add("dr.yaml", ("city_pairs", i), f"city {a!r} paired with itself", "pair it with another city", "self-pair")
-        for j, c in enumerate(pair):
-            if c not in city_slugs:
-                col.add("dr.yaml", ("city_pairs", i, j), f"unknown city {c!r} in DR pair", "use a city slug from nodes.yaml", "unknown-ref")
-            elif c in paired and not (a == b and j == 1):
-                col.add("dr.yaml", ("city_pairs", i, j), f"city {c!r} is already in pair {paired[c]}",
+        for j, member in enumerate(pair):
+            if member not in city_slugs:
+                col.add("dr.yaml", ("city_pairs", i, j), f"unknown city {member!r} in DR pair", "use a city slug from nodes.yaml",
+                        "unknown-ref")
+            elif member in paired and not (a == b and j == 1):
+                col.add("dr.yaml", ("city_pairs", i, j), f"city {member!r} is already in pair {paired[member]}",
                         "each city belongs to exactly one backup-cooperation pair", "dr")
             else:
-                paired.setdefault(c, i)
-    for c in sorted(city_slugs - set(paired)):
-        col.add("dr.yaml", ("city_pairs",), f"city {c!r} has no backup-cooperation partner",
+                paired.setdefault(member, i)
+    for lone in sorted(city_slugs - set(paired)):
+        col.add("dr.yaml", ("city_pairs",), f"city {lone!r} has no backup-cooperation partner",
                 "add it to a pair (备份合作机制)", "unpaired")
     if "cooperation" not in tiers:
         col.add("dr.yaml", ("tiers",), "no 'cooperation' tier for the city pairs", "add tiers.cooperation", "dr")
@@ -529,8 +542,8 @@ def _build(col: _Collector, root: Path, p: dict[str, Any]) -> Province | None:
                 if n not in node_by_slug:
                     col.add("services.yaml", ("services", i, "only", j), f"unknown node {n!r}", "use a node slug", "unknown-ref")
             if s.hosting in ("P+C", "C"):
-                for c in sorted(city_slugs - set(s.only)):
-                    col.add("services.yaml", ("services", i, "only"), f"{s.hosting} service {s.slug!r} is missing from city {c!r}",
+                for missing in sorted(city_slugs - set(s.only)):
+                    col.add("services.yaml", ("services", i, "only"), f"{s.hosting} service {s.slug!r} is missing from city {missing!r}",
                             "a P+C/C service runs on every city node: drop 'only' or change hosting", "placement")
     for i, f in enumerate(zf.flows):
         for end, allowed_plain in (("from_", {"public", "extranet", "management"}), ("to", set())):
@@ -624,21 +637,26 @@ def _check_derived_names(col: _Collector, p: Province, nf: schema.NodesFile, cf:
                 seen[key] = link.name
 
 
-def _resolve(meta, root, nf, cf, lf, af, df, sf, zf, nets: plan.Supernets) -> Province:
+def _resolve(meta: schema.InventoryMeta, root: Path, nf: schema.NodesFile, cf: schema.CountiesFile, lf: schema.LinksFile,
+             af: schema.AddressingFile, df: schema.DrFile, sf: schema.ServicesFile, zf: schema.ZonesFile,
+             nets: plan.Supernets) -> Province:
     """Compute every object and address. Inputs are valid here; only capacity can still fail."""
     asn = lf.routing.asn
     routers: list[Router] = []
     links: list[Link] = []
 
-    def ds(net4, net6, index, fn=plan.address) -> DualStack:
+    def ds(net4: plan.IPNetwork, net6: plan.IPNetwork, index: int,
+           fn: Callable[[plan.IPNetwork, int], plan.IPInterface] = plan.address) -> DualStack:
         return DualStack(fn(net4, index), fn(net6, index))
 
-    def mk_router(name, role, site, slot, name_zh, city, area, r_asn=asn) -> Router:
+    def mk_router(name: str, role: RouterRole, site: int, slot: int, name_zh: str, city: str | None, area: int,
+                  r_asn: int = asn) -> Router:
         i = plan.device_index(site, slot)
         return Router(name, role, site, slot, name_zh, city, area, r_asn,
                       ds(nets.loopback4, nets.loopback6, i), ds(nets.management4, nets.management6, i, plan.in_net))
 
-    def mk_link(name, kind, plane, a_dev, a_if, b_dev, b_if, index, bw, area, cost, bfd) -> Link:
+    def mk_link(name: str, kind: LinkKind, plane: str | None, a_dev: str, a_if: str, b_dev: str, b_if: str, index: int,
+                bw: float, area: int | None, cost: int | None, bfd: bool) -> Link:
         a4, b4 = plan.p2p_pair(nets.p2p4, index)
         a6, b6 = plan.p2p_pair(nets.p2p6, index)
         return Link(name, kind, plane, Endpoint(a_dev, a_if, DualStack(a4, a6)), Endpoint(b_dev, b_if, DualStack(b4, b6)),
@@ -713,8 +731,9 @@ def _resolve(meta, root, nf, cf, lf, af, df, sf, zf, nets: plan.Supernets) -> Pr
 
     dr_tiers = tuple(DrTier(k, schema.duration_seconds(t.rpo), schema.duration_seconds(t.rto), t.mode, t.schedule)
                      for k, t in sorted(df.tiers.items()))
-    reps = [Replication(f"{r.source}->{r.target}", r.source, r.target, r.tier, kind)
-            for kind, r in (("same_city", df.provincial.same_city), ("remote", df.provincial.remote))]
+    provincial_reps: tuple[tuple[Literal["same_city", "remote"], schema.DrReplication], ...] = (
+        ("same_city", df.provincial.same_city), ("remote", df.provincial.remote))
+    reps = [Replication(f"{r.source}->{r.target}", r.source, r.target, r.tier, kind) for kind, r in provincial_reps]
     for a, b in df.city_pairs:
         reps.append(Replication(f"{a}<->{b}", a, b, "cooperation", "cooperation"))
 

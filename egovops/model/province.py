@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
@@ -38,7 +38,7 @@ class Node:
     slug: str
     name_zh: str
     name_en: str
-    kind: Literal["provincial", "city", "dr"]
+    kind: Literal["provincial", "city", "dr", "industry"]   # industry: only from Province.node() (an industry cloud's host)
     code: str | None
     city: str                      # city slug where it stands (itself for city nodes)
     router: str                    # the router its service LAN hangs off
@@ -171,6 +171,16 @@ class IndustryCloud:
     gateway: DualStack
     management: DualStack
 
+    def host_node(self) -> Node:
+        """Its host as a :class:`Node` (kind ``industry``), so the lab and SSH code address it like any host."""
+        return Node(self.id, self.slug, self.name_zh, self.name_en, "industry", None, "", self.router.name,
+                    self.service_v4, self.service_v6, self.address, self.gateway, self.management)
+
+    @property
+    def wan_links(self) -> tuple[Link, ...]:
+        """Its attachment to the provincial core (one link per plane), without the service LAN."""
+        return tuple(link for link in self.links if link.kind != "access")
+
     @property
     def accepted_prefixes(self) -> tuple[IPNetwork, ...]:
         """The only prefixes the province accepts from it: its service LANs and its own space."""
@@ -210,13 +220,21 @@ class Province:
 
     # ---- lookups
     def node(self, slug: str) -> Node:
-        return self._lookup("node", self.nodes, "slug", slug)
+        """A node by slug; an industry cloud's host too (kind ``industry``: never in :attr:`nodes`)."""
+        return self._lookup("node", lambda: [*self.nodes, *(c.host_node() for c in self.industry)], "slug", slug)
 
     def router(self, name: str) -> Router:
-        return self._lookup("router", self.routers, "name", name)
+        """A router by name; an industry cloud's router too (role ``industry``: never in :attr:`routers`)."""
+        return self._lookup("router", lambda: [*self.routers, *(c.router for c in self.industry)], "name", name)
 
-    def _lookup(self, what: str, items: Iterable[_T], attr: str, key: str) -> _T:
-        idx: dict[str, _T] = self._index.setdefault(what, {getattr(i, attr): i for i in items})
+    def industry_cloud(self, name: str) -> IndustryCloud | None:
+        """The industry cloud whose slug, host or router is ``name`` (None: not an industry device)."""
+        return next((c for c in self.industry if name in (c.slug, c.router.name)), None)
+
+    def _lookup(self, what: str, items: Callable[[], Iterable[_T]], attr: str, key: str) -> _T:
+        idx: dict[str, _T] | None = self._index.get(what)
+        if idx is None:
+            idx = self._index[what] = {getattr(i, attr): i for i in items()}
         try:
             return idx[key]
         except KeyError:
@@ -234,17 +252,22 @@ class Province:
     def managed_industry(self) -> tuple[IndustryCloud, ...]:
         """Industry clouds the derived artefacts (Ansible, NOC targets, stacks) include.
 
-        Production: those that exist today (``exists: true``). A lab: none — the default lab is
-        the 1+16 estate; a lab brings industry clouds up only when asked (not built yet).
+        Production: those that exist today (``exists: true``). A lab: those its inventory.yaml lists
+        under ``lab_industry`` (none in the fixture labs); ``lab up --industry`` brings them up.
         """
         if self.meta.environment != "production":
-            return ()
+            return tuple(c for c in self.industry if c.slug in self.meta.lab_industry)
         return tuple(c for c in self.industry if c.exists)
+
+    @property
+    def managed_links(self) -> tuple[Link, ...]:
+        """The links of the estate the province manages: its own and its managed industry clouds'."""
+        return self.links + tuple(link for c in self.managed_industry() for link in c.links)
 
     def links_of(self, device: str) -> list[tuple[Link, Endpoint, Endpoint]]:
         """(link, local end, remote end) for every link touching ``device``."""
         out = []
-        for link in self.links:
+        for link in self.managed_links:
             if link.a.device == device:
                 out.append((link, link.a, link.b))
             elif link.b.device == device:
@@ -280,6 +303,11 @@ def device_tags(province: Province, name: str) -> set[str]:
             tags |= {"kind:industry", "type:host", "role:industry"}
         elif name == c.router.name:
             tags |= {"kind:industry", "type:router", "role:industry"}
+    # the core carries the managed clouds' attachments (filters, sessions): onboarding a cloud
+    # (`deploy --limit kind:industry`) pushes and verifies it too
+    if province.managed_industry() and any(name == link.a.device for c in province.managed_industry()
+                                           for link in c.wan_links):
+        tags.add("kind:industry")
     return tags
 
 

@@ -65,6 +65,11 @@ class InventoryMeta(Strict):
     environment: Literal["production", "lab"]
     version: str = Field(pattern=r"^[0-9A-Za-z][0-9A-Za-z._+-]{0,63}$")
     base: str | None = Field(default=None, min_length=1, max_length=1024, pattern=r"^[^\x00-\x1f\x7f]+$")
+    #: (environment: lab only) the industry clouds this lab runs: slugs of industry.yaml. `lab up
+    #: --industry` brings up their routers and hosts; they are the lab's managed industry clouds
+    #: (core-side attachment in province-rt's config, Ansible groups, NOC targets). Production
+    #: manages the clouds that exist (industry.yaml `exists`), so it must not set this.
+    lab_industry: list[str] = Field(default_factory=list, max_length=62)
 
 
 # ---------------------------------------------------------------- nodes.yaml

@@ -19,7 +19,7 @@ from typing import Any
 
 import jinja2
 
-from egovops.model.province import Province, matches
+from egovops.model.province import IndustryCloud, Province, matches
 from egovops.render.intents import intent as build_intent
 
 VENDORS = ("frr", "huawei_vrp")
@@ -115,19 +115,35 @@ def context(it: dict[str, Any]) -> dict[str, Any]:
                        "description": f"{i['kind']}{' ' + i['plane'] if i.get('plane') else ''} to "
                                       f"{i['peer']} {i['peer_interface']}"})
     mgmt = it["noc"]["management"]
-    bgp = it.get("bgp") or []
+    cloud = it.get("cloud")            # an industry cloud's own router (the lab plays the department's)
+    bgp = [_session(n, it["role"]) for n in it.get("bgp") or []]
     originate4: list[str] = []
     originate6: list[str] = []
     if bgp:
         if it["role"] == "external":
             originate4 = [str(ipaddress.IPv4Interface(it["loopback"]["ipv4"]).network)]
             originate6 = [str(ipaddress.IPv6Interface(it["loopback"]["ipv6"]).network)]
+        elif cloud:
+            originate4 = list(cloud["announce"]["ipv4"])
+            originate6 = list(cloud["announce"]["ipv6"])
         else:
             originate4 = list(it["aggregates"]["ipv4"])
             originate6 = list(it["aggregates"]["ipv6"])
+    # blackhole routes make the originated aggregates exist in the RIB; a cloud's LAN and loopback
+    # are connected already, only its declared own space needs one
+    blackhole4 = list(cloud["own"]["ipv4"]) if cloud else originate4
+    blackhole6 = list(cloud["own"]["ipv6"]) if cloud else originate6
+    ospf_cloud = bool(cloud) and cloud["routing"] == "ospf"
     return {
         "r": it,
-        "igp": it["role"] != "external",
+        # a BGP-attached industry cloud runs no OSPF with the province (its IGP is its own business)
+        "igp": it["role"] != "external" and (not cloud or ospf_cloud),
+        "industry": [{**ind, "area_dotted": dotted_area(ind["area"]) if ind["area"] is not None else None,
+                      "accept_nets": {fam: [{**a, **(_v4(a["prefix"]) if fam == "ipv4" else _v6(a["prefix"]))}
+                                            for a in ind["accept"][fam]] for fam in ("ipv4", "ipv6")}}
+                     for ind in it.get("industry") or []],
+        # an OSPF-attached cloud's area is a stub area: its router cannot inject external routes
+        "stub_areas": [dotted_area(cloud["area"])] if ospf_cloud else [],
         "lo4": _v4(it["loopback"]["ipv4"]),
         "lo6": _v6(it["loopback"]["ipv6"]),
         "loopback_area": dotted_area(it.get("loopback_area") or 0),
@@ -140,9 +156,11 @@ def context(it: dict[str, Any]) -> dict[str, Any]:
         "bgp": bgp,
         "originate4": [_v4(p) for p in originate4],
         "originate6": [_v6(p) for p in originate6],
+        "blackhole4": [_v4(p) for p in blackhole4],
+        "blackhole6": [_v6(p) for p in blackhole6],
         # the provincial core redistributes what it learns from the national node into the IGP,
         # so every router (and the NOC) reaches the national extranet through it.
-        "redistribute_bgp": bool(bgp) and it["role"] != "external",
+        "redistribute_bgp": bool(bgp) and it["role"] not in ("external", "industry"),
         "mgmt4": _v4(mgmt["ipv4"]),
         "mgmt6": _v6(mgmt["ipv6"]),
         "ntp4": [a for a in it["noc"]["ntp"] if ":" not in a],
@@ -153,6 +171,36 @@ def context(it: dict[str, Any]) -> dict[str, Any]:
         "bfdp": BFD,
         "spf": SPF,
     }
+
+
+def _session(n: dict[str, Any], role: str) -> dict[str, Any]:
+    """One BGP neighbour with its import/export policy and prefix limit.
+
+    The national uplink and a cloud's own session towards the core use the province's BGP-IN/OUT
+    policies and the uplink limits; the core's session towards an industry cloud imports through
+    that cloud's filter (only its own prefixes) with the cloud's ``max_prefix``.
+    """
+    from egovops.network import routing_keys
+
+    to_cloud = bool(n.get("industry")) and role == "core"
+    out = {**n, "out4": "BGP-OUT-V4", "out6": "BGP-OUT-V6"}
+    for v in (4, 6):
+        out[f"in{v}"] = f"IND-{n['industry'].upper()}-V{v}-IN" if to_cloud else f"BGP-IN-V{v}"
+        out[f"max{v}"] = n["max_prefix"] if to_cloud else routing_keys.SESSION[f"max_prefix_v{v}"]
+    return out
+
+
+def with_keys(ctx: dict[str, Any], keys: dict[str, Any]) -> dict[str, Any]:
+    """Put the routing keys where each line needs them: the province's, or an industry cloud's own
+    (derived, see :func:`egovops.network.routing_keys.industry_values`) on its link and session."""
+    from egovops.network import routing_keys
+
+    def of(cloud: str | None) -> dict[str, Any]:
+        return routing_keys.industry_values(keys, cloud) if cloud else keys
+
+    ctx["interfaces"] = [{**i, "auth": of(i.get("industry"))} for i in ctx["interfaces"]]
+    ctx["bgp"] = [{**n, "key": of(n.get("industry"))["bgp"]} for n in ctx["bgp"]]
+    return ctx
 
 
 def render_intent(it: dict[str, Any], vendor: str, keys: dict[str, Any] | None = None) -> str:
@@ -167,10 +215,28 @@ def render_intent(it: dict[str, Any], vendor: str, keys: dict[str, Any] | None =
     if vendor not in VENDORS:
         raise RenderError(f"unknown vendor {vendor!r} (choose from {', '.join(VENDORS)})")
     try:
+        keys = keys or routing_keys.placeholder_values()
         return _env().get_template(f"{vendor}/router.j2").render(
-            **context(it), keys=keys or routing_keys.placeholder_values(), session=routing_keys.SESSION)
+            **with_keys(context(it), keys), keys=keys, session=routing_keys.SESSION)
     except jinja2.UndefinedError as exc:
         raise RenderError(f"intent of {it.get('name', '?')!r}: {exc}") from None
+
+
+def industry_core(province: Province, cloud: IndustryCloud, vendor: str) -> str:
+    """The provincial core's lines for one industry cloud alone (filters, sessions or area), with
+    placeholder keys: what onboarding ``cloud`` adds to the core's configuration, for review. Rendered
+    from the same macros as the whole router, whether or not the cloud is managed yet."""
+    from egovops.network import routing_keys
+    from egovops.render.intents import core_sessions, core_side
+
+    if vendor not in VENDORS:
+        raise RenderError(f"unknown vendor {vendor!r} (choose from {', '.join(VENDORS)})")
+    core = province.router(cloud.wan_links[0].a.device)
+    it = {**build_intent(province, core), "industry": [core_side(province, cloud)], "bgp": core_sessions(cloud)}
+    keys = routing_keys.placeholder_values()
+    ctx = with_keys(context(it), keys)
+    return _env().get_template(f"{vendor}/industry_core.j2").render(
+        **ctx, ind=ctx["industry"][0], keys=keys, session=routing_keys.SESSION)
 
 
 def load_intent_file(path: Path) -> dict[str, Any]:

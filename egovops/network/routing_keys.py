@@ -68,6 +68,27 @@ def placeholder_values() -> dict[str, object]:
     return {**PLACEHOLDERS, "key_id": KEY_ID}
 
 
+def industry_values(values: dict[str, object], cloud: str) -> dict[str, object]:
+    """The keys of one industry cloud's attachment, derived from the province's keys.
+
+    Why derived: each department's router needs the keys of its own link and session, and must not
+    learn the province's (which would let it join any backbone adjacency or the national session).
+    HMAC-SHA256(province key, cloud) is one-way, stable (no new secret to store or rotate apart:
+    rotating the province's key rotates them all) and different per cloud. Placeholders (``net
+    render``, goldens) stay placeholders. Hex digits fit every domain of :data:`LENGTHS`.
+    """
+    import hashlib
+    import hmac
+
+    if values.get("bgp") == PLACEHOLDERS["bgp"]:
+        return dict(values)
+    out: dict[str, object] = {"key_id": values["key_id"]}
+    for f, (_, hi) in LENGTHS.items():
+        digest = hmac.new(str(values[f]).encode(), f"egovops-industry:{cloud}:{f}".encode(), hashlib.sha256).hexdigest()
+        out[f] = digest[:min(hi, 32)]
+    return out
+
+
 def check(field: str, value: str, where: str) -> str:
     """Validate one key against its domain; raises :class:`CredentialError` naming ``where`` (not the value)."""
     lo, hi = LENGTHS[field]

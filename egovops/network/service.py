@@ -113,7 +113,8 @@ def credentials_of(province: Province, vault: str | None) -> Credentials:
         keys = routing_keys.load(province)
     except (credentials.CredentialError, OSError):
         return c
-    logging_filter = credentials.RedactingFilter([str(v) for k, v in keys.values().items() if k != "key_id"])
+    secrets = [keys.values()] + [routing_keys.industry_values(keys.values(), c.slug) for c in province.managed_industry()]
+    logging_filter = credentials.RedactingFilter([str(v) for ks in secrets for k, v in ks.items() if k != "key_id"])
     for name in ("", "netmiko", "paramiko", "paramiko.transport"):
         logging.getLogger(name).addFilter(logging_filter)
     return c

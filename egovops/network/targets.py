@@ -1,9 +1,10 @@
 """Which routers a command acts on, how to reach them, and what they must look like afterwards.
 
 Why a module of its own: ``net diff/push/verify/backup/rollback`` all start from the same
-selection (``--limit`` over the province's routers; on a lab only the routers that are up in that
-lab, national stand-in included; in production only our own routers — the national node is not
-ours to configure), and the push engine needs per device: management address, vendor, intended
+selection (``--limit`` over the province's routers and its managed industry clouds' routers; on a
+lab only the routers that are up in that lab, national stand-in and industry routers included; in
+production only our own routers — the national node and the industry clouds' routers are not ours
+to configure), and the push engine needs per device: management address, vendor, intended
 config, loopbacks to probe and which device sits behind each interface.
 """
 
@@ -40,7 +41,8 @@ class Selection:
 
 def select(province: Province, limit: str | None) -> Selection:
     """Routers matching ``limit``; on a lab, only those up in the running lab."""
-    wanted = [r.name for r in province.routers if matches(province, r.name, limit)]
+    candidates = [r.name for r in province.routers] + [c.router.name for c in province.managed_industry()]
+    wanted = [n for n in candidates if matches(province, n, limit)]
     skipped: dict[str, str] = {}
     if is_lab(province):
         from egovops.lab import lab_state
@@ -56,7 +58,9 @@ def select(province: Province, limit: str | None) -> Selection:
         wanted = [n for n in wanted if n in up]
     else:
         for n in list(wanted):
-            if not province.router(n).is_ours:
+            if province.router(n).role == "industry":   # the lab plays the department's router; production does not
+                skipped[n] = "an industry cloud's own router (its department configures it; the core side is province-rt's)"
+            elif not province.router(n).is_ours:
                 skipped[n] = "external (not ours to configure)"
         wanted = [n for n in wanted if n not in skipped]
     if not wanted:

@@ -116,7 +116,8 @@ def address_rows(province: Province, name: str, interfaces_json: str,
 
 def present_devices(province: Province, routers: list[str]) -> set[str]:
     """Routers given plus the nodes hanging off them (a lab brings a node's host with its router)."""
-    return set(routers) | {n.slug for n in province.nodes if n.router in set(routers)}
+    return set(routers) | {n.slug for n in province.nodes if n.router in set(routers)} \
+        | {c.slug for c in province.managed_industry() if c.router.name in set(routers)}
 
 
 def check_protocols(province: Province, routers: list[str], vendor: str, creds: Credentials, workers: int,

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from egovops.model.province import IndustryCloud, Province
+from egovops.network.render import industry_core
 from egovops.render import ansible, industry, prometheus
 
 pytestmark = pytest.mark.unit
@@ -45,7 +46,7 @@ def test_core_filter_accepts_only_the_clouds_own_prefixes(lab_province: Province
     provincial = [str(n) for n in (*(x.service_v4 for x in p.nodes), *(x.service_v6 for x in p.nodes))]
     provincial += [str(s) for s in p.supernets.all()] + ["0.0.0.0/0", "::/0"]
     for c in p.industry:
-        conf = industry.frr_core(p, c)
+        conf = industry_core(p, c, "frr")
         for own in c.accepted_prefixes:
             assert accepted(conf, c, str(own)), (c.slug, own)
         for prefix in provincial:
@@ -58,7 +59,7 @@ def test_core_filter_accepts_only_the_clouds_own_prefixes(lab_province: Province
 def test_bgp_sessions_carry_the_filter_and_max_prefix(lab_province: Province) -> None:
     p = lab_province
     for c in (c for c in p.industry if c.routing == "bgp"):
-        conf = industry.frr_core(p, c)
+        conf = industry_core(p, c, "frr")
         att = industry.attachment(p, c)
         peers = [i["peer_" + f] for i in att["core"]["interfaces"] for f in ("ipv4", "ipv6")]
         assert len(peers) == 2 * len(c.links[:-1])
@@ -67,17 +68,17 @@ def test_bgp_sessions_carry_the_filter_and_max_prefix(lab_province: Province) ->
             assert f" neighbor {peer} remote-as {c.asn}\n" in conf
             assert f"  neighbor {peer} route-map {industry.filter_name(c, v)}-IN in\n" in conf
             assert f"  neighbor {peer} maximum-prefix {c.max_prefix}\n" in conf
-        vrp = industry.vrp_core(p, c)
+        vrp = industry_core(p, c, "huawei_vrp")
         assert vrp.count(" route-limit ") == len(peers) and f"as-number {c.asn}" in vrp
 
 
 def test_ospf_attachment_filters_at_the_area_border(anhui_province: Province) -> None:
     p = anhui_province
     medical = next(c for c in p.industry if c.slug == "medical")
-    conf = industry.frr_core(p, medical)
+    conf = industry_core(p, medical, "frr")
     area = str(ipaddress.IPv4Address(medical.area))
     assert f" area {area} filter-list prefix IND-MEDICAL-V4 out" in conf and "router bgp" not in conf
-    assert "  filter ip-prefix IND-MEDICAL-V4 export" in industry.vrp_core(p, medical)
+    assert "  filter ip-prefix IND-MEDICAL-V4 export" in industry_core(p, medical, "huawei_vrp")
 
 
 def test_attachment_intent_addresses_match_the_model(lab_province: Province) -> None:

@@ -191,3 +191,28 @@ def test_a_lab_that_is_not_up_is_bad_input(tmp_path):
                                       f"base: {REPO / 'tests/fixtures/inventories/flowlab'}\n")
     with pytest.raises(FlowInputError, match="not up"):
         flows.run(flows.FlowRequest(province=load_inventory(d)))
+
+
+def test_comply_checks_the_catalogue_rule_in_each_family():
+    """L3-CES4-03's check: a host whose live ruleset lacks the callers' rule in one family fails."""
+    from egovops.compliance.checks import Ctx, intrusion
+    from egovops.compliance.targets import role_params
+
+    class Host:
+        def __init__(self, chain: str) -> None:
+            self.chain = chain
+
+        def run(self, cmd: str):
+            from types import SimpleNamespace
+            out = self.chain if "nft list chain" in cmd else "enabled"
+            return SimpleNamespace(rc=0, stdout=out, stderr="")
+
+    rule = {"port": 8443, "proto": "tcp", "from": "nodes", "why": "calls",
+            "sources": {"ipv4": ["198.18.128.0/24"], "ipv6": ["fd00:34:1::/64"]}}
+    chain = ("table inet egov_filter {\n chain input {\n type filter hook input priority filter; policy drop;\n"
+             " icmpv6 type { nd-neighbor-solicit } accept\n"
+             " ip saddr 198.18.128.0/24 tcp dport 8443 accept\n ip6 saddr fd00:34:1::/64 tcp dport 8443 accept\n }\n}\n")
+    for text, status in ((chain, "pass"), (chain.replace(" ip6 saddr fd00:34:1::/64 tcp dport 8443 accept\n", ""), "fail")):
+        h = Host(text)
+        out = intrusion.host_firewall(h, Ctx("hefei", {"egov_host_firewall": [rule]}, role_params(), host=h))
+        assert out.status == status, out.evidence

@@ -68,6 +68,10 @@ def host_firewall(host, ctx: Ctx) -> Outcome:
             for fam in ("v4", "v6"):
                 if not any(f"@{frm}_{fam}" in ln for ln in lines):
                     missing.append(f"{rule['proto']}/{rule['port']} from {frm} {fam}")
+        elif frm == "nodes":  # catalogue calls: only from the callers' service LANs, in each family
+            for fam in ("ip", "ip6"):
+                if not any(ln.startswith(f"{fam} saddr ") for ln in lines):
+                    missing.append(f"{rule['proto']}/{rule['port']} from the catalogue's callers ({fam})")
         elif not lines:
             missing.append(f"{rule['proto']}/{rule['port']}")
     nd = "nd-neighbor-solicit" in text

@@ -64,6 +64,15 @@ def comply(inventory: str, limit: str | None, as_json: bool, waivers_file: str |
             waivers = wv.load(waivers_file, cat)
         except wv.WaiverError as exc:
             bad(f"{waivers_file}: {len(exc.problems)} problem(s); nothing was checked", exc.problems)
+    from egovops.compliance import industry as industry_waivers
+
+    try:  # each industry cloud's own waivers (<inventory>/waivers/<cloud>.yaml), only for its own devices
+        cloud_waivers, cloud_files = industry_waivers.load_all(p, cat)
+    except wv.WaiverError as exc:
+        bad(f"industry clouds' waivers: {len(exc.problems)} problem(s); nothing was checked", exc.problems)
+    waivers += cloud_waivers
+    if cloud_files:
+        say(f"industry clouds' waivers: {', '.join(str(f) for f in cloud_files)}")
     chosen = list(cat.controls)
     if controls:
         globs = [g.strip() for g in controls.split(",") if g.strip()]

@@ -34,6 +34,14 @@ def comply(ctx: DeployContext) -> StepResult:
         return StepResult("skipped", sel.note or "no hosts or routers selected")
     wfile = ctx.options.get("waivers") or (LAB_WAIVERS if p.meta.environment == "lab" else None)
     waivers = wv.load(wfile, cat) if wfile else []
+    from egovops.compliance import industry
+
+    try:  # each industry cloud's own waivers, valid only for its own host and router
+        cloud_waivers, cloud_files = industry.load_all(p, cat)
+    except wv.WaiverError as exc:
+        return StepResult("failed", f"industry clouds' waivers: {len(exc.problems)} problem(s); nothing was checked",
+                          {"problems": exc.problems, "bad_input": True})
+    waivers += cloud_waivers
     s = scan(sel.targets, cat, role_params(), sel.key, p.meta.name, p.meta.version, known_hosts=sel.known_hosts,
              controls=[c for c in cat.controls if not is_router_control(c)])
     s.results += scan_routers(p, rnames)
@@ -43,6 +51,8 @@ def comply(ctx: DeployContext) -> StepResult:
     write_textfile(s, out / "egov_compliance.prom")
     c = s.counts()
     summary = (f"{len(s.nodes())} hosts and routers: pass {c['pass']}, fail {c['fail']}, waived {c['waived']}, error {c['error']}"
-               f" (score {s.score() * 100:.1f}%){'; waivers ' + str(wfile) if wfile else ''}; report {written['html']}")
+               f" (score {s.score() * 100:.1f}%){'; waivers ' + str(wfile) if wfile else ''}"
+               f"{'; industry waivers ' + ', '.join(f.name for f in cloud_files) if cloud_files else ''}"
+               f"; report {written['html']}")
     return StepResult("failed" if s.failed else "ok", summary, {"counts": c, "score": s.score(),
                                                                  "reports": {k: str(v) for k, v in written.items()}})

@@ -55,8 +55,32 @@ class Waiver:
 FIELDS = ("control", "hosts", "reason", "approver", "expires")
 
 
-def load(path: Path | str, catalogue: Catalogue) -> list[Waiver]:
+@dataclass(frozen=True)
+class Scope:
+    """The devices a waivers file may cover (an industry cloud's file: only that cloud's own).
+
+    Each ``hosts`` glob must match at least one of ``own`` and none of ``others``, so a cloud's
+    department can never waive a control on a provincial or city host (a ``"*"`` is refused).
+    """
+
+    label: str                 # e.g. "industry cloud transport"
+    own: frozenset[str]
+    others: frozenset[str]
+
+    def problem(self, glob: str) -> str | None:
+        if not any(fnmatch.fnmatchcase(n, glob) for n in self.own):
+            return f"hosts {glob!r} matches no device of {self.label} ({', '.join(sorted(self.own))})"
+        outside = sorted(n for n in self.others if fnmatch.fnmatchcase(n, glob))
+        if outside:
+            shown = ", ".join(outside[:4]) + ("…" if len(outside) > 4 else "")
+            return f"hosts {glob!r} also matches {len(outside)} device(s) outside {self.label} ({shown})"
+        return None
+
+
+def load(path: Path | str, catalogue: Catalogue, scope: Scope | None = None) -> list[Waiver]:
     """Read and validate a waivers file like an inventory file: every problem named with file:line.
+
+    With a ``scope`` every ``hosts`` glob must stay inside it (see :class:`Scope`).
 
     Read through the inventory's YAML boundary (:func:`egovops.model.yamlsrc.read_yaml`): duplicate
     keys, impossible dates (``2026-02-30``), unreadable or huge files are problems, never a crash
@@ -102,6 +126,10 @@ def load(path: Path | str, catalogue: Catalogue) -> list[Waiver]:
         if not globs or not all(isinstance(g, str) and g.strip() and g.isprintable() for g in globs):
             problems.append(f"{where('hosts')}: hosts must be a glob or a list of globs")
             globs = []
+        for g in globs if scope else []:
+            bad = scope.problem(g) if scope else None
+            if bad:
+                problems.append(f"{where('hosts')}: {bad}")
         for field_ in ("reason", "approver"):
             v = e.get(field_)
             if not isinstance(v, str) or not v.strip():

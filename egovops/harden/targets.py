@@ -44,7 +44,8 @@ def select(province: Province, limit: str | None) -> Selection:
     text = ansible_render.render(province)["hosts.yaml"]
     data = yaml.safe_load(text)["all"]
     groupvars = data["vars"]
-    hosts = data["children"]["cloud_hosts"]["hosts"]
+    # the managed industry clouds' hosts too (issue 13): unified management hardens and checks them alike
+    hosts = {**data["children"]["cloud_hosts"]["hosts"], **data["children"].get("industry_hosts", {}).get("hosts", {})}
     names = [n for n in hosts if matches(province, n, limit)]
     note = ""
     key: str | None = os.environ.get("EGOVOPS_SSH_KEY") or None

@@ -33,7 +33,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 
 from egovops.model.province import Province
 from egovops.monitor import drift
-from egovops.monitor.settings import PROVINCE_NOC
+from egovops.render.monitor_settings import PROVINCE_NOC
 
 
 class CollectError(RuntimeError):
@@ -215,7 +215,7 @@ def dr_collector(province: Province):
     """The DR issue's collector, when it is part of this checkout (imported lazily: monitoring works
     without it). An import that fails for any other reason than its absence is an error."""
     try:
-        from egovops.dr.metrics import DrCollector  # type: ignore[import-not-found]
+        from egovops.dr.metrics import DrCollector
     except ModuleNotFoundError as exc:
         if exc.name in ("egovops.dr", "egovops.dr.metrics"):
             return None

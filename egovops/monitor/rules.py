@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from egovops.monitor.settings import PROVINCE_NOC, RULES_DIR
+from egovops.render.monitor_settings import PROVINCE_NOC, RULES_DIR
 
 
 def files_for(noc: str, rules_dir: Path = RULES_DIR) -> list[Path]:

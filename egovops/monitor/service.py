@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -24,8 +25,9 @@ from typing import Any
 
 from egovops.lab import procs
 from egovops.model.province import Province
-from egovops.monitor import drift, rules, settings, sinks
-from egovops.monitor.alertmanager import receivers
+from egovops.monitor import drift, rules, sinks
+from egovops.render import monitor_settings as settings
+from egovops.render.alertmanager import receivers
 
 REPO = settings.REPO
 PLAYBOOK = REPO / "playbooks" / "monitoring.yml"
@@ -369,7 +371,7 @@ class AlertsResult:
 def firing(province: Province) -> list[dict[str, Any]]:
     """Firing alerts as the provincial Prometheus sees them: its own and every city's (federated ALERTS)."""
     url = prometheus_url(province, settings.PROVINCE_NOC)
-    q = urllib.request.quote('ALERTS{alertstate="firing"}')
+    q = urllib.parse.quote('ALERTS{alertstate="firing"}')
     data = _get_json(f"{url}/api/v1/query?query={q}")
     return sorted((r["metric"] for r in data["result"]),
                   key=lambda m: (m.get("alertname", ""), m.get("city", ""), json.dumps(m, sort_keys=True)))

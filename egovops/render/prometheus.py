@@ -3,7 +3,8 @@
 ``<noc>/nodes.yaml``, ``<noc>/routers.yaml`` and ``<noc>/probes.yml`` are file_sd documents (a
 list of ``{targets, labels}`` groups); ``<noc>/prometheus.yml`` is the NOC's Prometheus config and
 ``<noc>/blackbox.yml`` its prober's modules; ``federation.json`` names the NOCs the provincial one
-federates; ``province/alertmanager.yml`` and ``units/`` come from :mod:`egovops.monitor`.
+federates; ``province/alertmanager.yml`` (:mod:`egovops.render.alertmanager`) and ``units/``
+(:mod:`egovops.render.monitor_units`) are rendered with them.
 
 A city NOC watches its city node, its city router and its county routers, and probes (ICMP, per
 family) its routers' loopbacks, its backbone and county links and the provincial node; the
@@ -16,8 +17,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from egovops.model.province import Province
-from egovops.monitor import settings
+from egovops.model.province import DualStack, Province, Router
+from egovops.render import alertmanager, monitor_units
+from egovops.render import monitor_settings as settings
 from egovops.render.files import dump_json, dump_yaml
 
 NODE_EXPORTER_PORT = 9100
@@ -28,8 +30,8 @@ def noc_of_node(province: Province, slug: str) -> str:
     return node.slug if node.kind == "city" else "province"
 
 
-def noc_of_router(r) -> str:
-    return r.city if r.role in ("city", "county") else "province"
+def noc_of_router(r: Router) -> str:
+    return r.city or "province" if r.role in ("city", "county") else "province"
 
 
 def render(province: Province, present: set[str] | None = None) -> dict[str, str]:
@@ -77,9 +79,8 @@ def render(province: Province, present: set[str] | None = None) -> dict[str, str
                                                         if here(g["labels"].get("router") or g["labels"]["node"])])
         out[f"{noc}/prometheus.yml"] = dump_yaml(province, prometheus_config(province, noc, present))
         out[f"{noc}/blackbox.yml"] = dump_yaml(province, BLACKBOX)
-    from egovops.monitor import alertmanager, units
     out.update(alertmanager.render(province))
-    out.update(units.render(province))
+    out.update(monitor_units.render(province))
     return dict(sorted(out.items()))
 
 
@@ -95,7 +96,7 @@ def _probe(address: str, family: str, labels: dict[str, str]) -> dict[str, Any]:
     return {"targets": [address], "labels": {**labels, "family": family}}
 
 
-def _dual(ds, labels: dict[str, str]) -> list[dict[str, Any]]:
+def _dual(ds: DualStack, labels: dict[str, str]) -> list[dict[str, Any]]:
     return [_probe(str(ds.ipv4.ip), "ipv4", labels), _probe(str(ds.ipv6.ip), "ipv6", labels)]
 
 

@@ -114,7 +114,7 @@ def test_frr_exporter_every_collector_answers(monlab) -> None:
 
 def test_city_cut_off_reaches_city_and_province_and_inhibits(monlab) -> None:
     p = monlab
-    from egovops.monitor.alertmanager import CUTOFF_TARGETS
+    from egovops.render.alertmanager import CUTOFF_TARGETS
     t0 = time.time()
     _links(p, "down", "up-d", "up-v")
     try:

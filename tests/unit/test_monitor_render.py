@@ -12,8 +12,9 @@ import pytest
 import yaml
 
 from egovops.model import load_inventory
-from egovops.monitor import alertmanager, rules, settings
-from egovops.render import prometheus
+from egovops.monitor import rules
+from egovops.render import alertmanager, prometheus
+from egovops.render import monitor_settings as settings
 from egovops.render.files import write_tree
 
 pytestmark = pytest.mark.unit
@@ -156,7 +157,7 @@ def test_rule_files_per_noc(tmp_path: Path) -> None:
 
 
 def test_units_for_a_production_controller(lab) -> None:
-    from egovops.monitor import units
+    from egovops.render import monitor_units as units
     u = units.render(load_inventory(ANHUI))
     assert "units/egovops-exporter.service" in u
     for kind in ("router", "host", "comply"):

@@ -9,7 +9,7 @@ oneshot services fired by timers at the environment's check interval.
 from __future__ import annotations
 
 from egovops.model.province import Province
-from egovops.monitor import settings
+from egovops.render import monitor_settings as settings
 from egovops.render.files import header
 
 STATE = "/var/lib/egovops/monitor"

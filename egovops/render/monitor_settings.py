@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from egovops.model.province import Province
+from egovops.model.province import Node, Province
 
 REPO = Path(__file__).resolve().parents[2]
 RULES_DIR = REPO / "monitors" / "rules"
@@ -58,7 +58,7 @@ def nocs(province: Province) -> list[str]:
     return [PROVINCE_NOC] + [c.slug for c in province.cities]
 
 
-def noc_host(province: Province, noc: str):
+def noc_host(province: Province, noc: str) -> Node:
     """The node whose host runs the NOC's Prometheus (the provincial node, or the city node)."""
     if noc == PROVINCE_NOC:
         return next(n for n in province.nodes if n.kind == "provincial")

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from egovops.model.province import Province
-from egovops.monitor import settings
+from egovops.render import monitor_settings as settings
 from egovops.render.files import dump_yaml
 
 # The inhibition table of monitors/README.md ("Inhibition the Alertmanager config must contain"):

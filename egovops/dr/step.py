@@ -6,12 +6,17 @@ from __future__ import annotations
 
 from egovops.deploy import DeployContext, StepResult
 from egovops.model.load import load_inventory
+from egovops.model.province import matches
 
 
 def run(ctx: DeployContext) -> StepResult:
     from egovops.dr.postgres import DrError, DrInputError
     from egovops.dr.service import UpOptions, up
     p = ctx.province or load_inventory(ctx.inventory)
+    limit = ctx.options.get("limit")
+    if limit and not any(matches(p, n, limit) for r in p.replications for n in (r.source, r.target)):
+        # e.g. --limit kind:industry: no DR site or replicated node is selected, so DR has nothing to do
+        return StepResult("skipped", f"--limit {limit} selects no DR site or replicated node")
     try:
         res = up(p, UpOptions(objects=getattr(p, "object_store", None) is not None), progress=ctx.log)
     except (DrInputError, DrError) as exc:

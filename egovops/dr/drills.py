@@ -186,14 +186,16 @@ def require_healthy_pair(province: Province) -> tuple[str, str]:
 # ---------------------------------------------------------------- objects
 
 def _object_targets(province: Province, source: str) -> list[str]:
-    from egovops.dr import objects, seaweed
+    from egovops.dr import objects
+    from egovops.render import seaweed
     up = set(objects.deployed_sites(province))
     return [lk.target for lk in seaweed.links(province) if lk.source == source and lk.target in up]
 
 
 def verify_written(province: Province, written: list[Any], targets: list[str]) -> dict[str, Any]:
     """Each written object read back at each target's replica bucket; SHA-256 compared."""
-    from egovops.dr import objects, objects_s3, seaweed
+    from egovops.dr import objects, objects_s3
+    from egovops.render import seaweed
     checked = missing = mismatched = 0
     bad: list[str] = []
     for target in targets:
@@ -222,7 +224,7 @@ def verify_written(province: Province, written: list[Any], targets: list[str]) -
 def kill_command(province: Province, site: str) -> str:
     """Stop the site's PostgreSQL (and its object store, where one runs) hard, and keep them down
     (runtime mask) until failback re-attaches the site: the command the runbook quotes."""
-    from egovops.dr import seaweed
+    from egovops.render import seaweed
     obj = f"{seaweed.UNIT}.service"
     return (f"systemctl mask --runtime {pg.UNIT} && systemctl kill --signal=KILL {pg.UNIT} && "
             f"if systemctl is-active -q {obj}; then systemctl mask --runtime {obj} && "

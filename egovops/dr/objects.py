@@ -17,7 +17,7 @@ Errors: :class:`ObjectsInputError` (a ValueError: bad input, nothing changed —
 :class:`ObjectsError` (the tier could not be brought up or read). A check that cannot read a store
 reports it unhealthy with the reason in ``problem`` — never healthy.
 
-Where things are: the plan (sites, links, role variables) is :mod:`egovops.dr.seaweed`; S3 work is
+Where things are: the plan (sites, links, role variables) is :mod:`egovops.render.seaweed`; S3 work is
 :mod:`egovops.dr.objects_s3`; the Ansible run is :mod:`egovops.dr.objects_apply`; the drill is
 :mod:`egovops.dr.objects_drill`. Credentials (lab): ``secrets_dir/objects-s3.env`` (admin identity
 of every store) and ``secrets_dir/objects-pgbackrest.env`` (pgBackRest's own identity, limited to
@@ -37,9 +37,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from egovops.dr import objects_s3, seaweed
+from egovops.dr import objects_s3
 from egovops.dr.objects_s3 import WrittenObject
 from egovops.model.province import Province
+from egovops.render import seaweed
 
 Progress = Callable[[str], None]
 

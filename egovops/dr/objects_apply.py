@@ -1,7 +1,7 @@
 """Apply the object tier to hosts: run ``playbooks/dr_objects.yml`` (roles/object_store) with the plan.
 
 Inputs reach Ansible as files only: the derived inventory (``egovops.render.ansible``), the plan of
-every selected host (``object_store_plan``, from :mod:`egovops.dr.seaweed`) and the S3 identities
+every selected host (``object_store_plan``, from :mod:`egovops.render.seaweed`) and the S3 identities
 (a 0600 vars file in the secrets dir; the role's tasks touching it use ``no_log``). Host keys are
 verified against the lab's own keys (:func:`egovops.dr.remote.known_hosts`).
 """
@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from egovops.dr import seaweed
 from egovops.dr.remote import known_hosts
 from egovops.model.province import Province
+from egovops.render import seaweed
 from egovops.render.ansible import render as render_inventory
 
 REPO = Path(__file__).resolve().parents[2]

@@ -27,8 +27,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from egovops.dr import objects_s3, seaweed
+from egovops.dr import objects_s3
 from egovops.dr.objects_s3 import VerifyError
+from egovops.render import seaweed
 
 WAIT_CAP = 120.0       # seconds the drill waits for replication, at most (the tier's RPO may be hours)
 RESTORE_TIMEOUT = 60.0

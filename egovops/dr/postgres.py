@@ -190,9 +190,10 @@ def repo_vars(province: Province) -> Path:
     S3 gateway (DR-PG-08) on the repository site, with a certificate of the lab's DR CA; pgBackRest
     verifies it (never ``verify-tls=n``).
     """
-    from egovops.dr import objects, seaweed
+    from egovops.dr import objects
     from egovops.lab.paths import secrets_dir
     from egovops.lab.secrets import dr_tls
+    from egovops.render import seaweed
     repo = objects.pgbackrest_repo(province)
     site = str(repo.get("site") or pair(province).repo)
     node = province.node(site)

@@ -91,7 +91,7 @@ def check_drill(province: Province, opts: DrillOptions) -> None:
         cities = {n.slug for n in province.cities}
         if opts.city not in cities:
             raise DrInputError(f"--city {opts.city!r} is no city of inventory {province.meta.name}")
-        from egovops.dr import seaweed
+        from egovops.render import seaweed
         try:
             partner = seaweed.partner(province, opts.city)
         except ValueError as exc:
@@ -236,7 +236,7 @@ def failback(province: Province, progress: Progress = lambda m: None) -> Failbac
 def reattach_prepare_command(province: Province) -> str:
     """Undo the drill's runtime masks on the former primary and restart its object store (if any).
     PostgreSQL stays stopped: roles/dr_postgres re-clones it before it starts."""
-    from egovops.dr import seaweed
+    from egovops.render import seaweed
     obj = f"{seaweed.UNIT}.service"
     return (f"systemctl unmask --runtime {pg.UNIT} {obj} && systemctl reset-failed {pg.UNIT} {obj} 2>/dev/null; "
             f"if systemctl cat {obj} >/dev/null 2>&1; then systemctl start {obj}; fi")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from egovops.model.province import IndustryCloud, Node, Province, Service
+from egovops.render import seaweed
 from egovops.render.files import dump_yaml
 
 PROJECT = "egovops"
@@ -93,8 +94,6 @@ def cross_node(province: Province, node: Node) -> list[dict[str, Any]]:
 
 def _s3_endpoint(province: Province, node: Node) -> dict[str, str]:
     """``egovops:s3Endpoint``: the node's object store, by the same function the DR tier uses."""
-    from egovops.dr import seaweed
-
     if province.object_store is None or node.kind not in seaweed.SITE_KINDS:
         return {}
     return {f"{PROJECT}:s3Endpoint": seaweed.s3_url(province, node.slug)}

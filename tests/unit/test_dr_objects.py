@@ -16,8 +16,9 @@ import jinja2
 import pytest
 import yaml
 
-from egovops.dr import objects, objects_s3, seaweed
+from egovops.dr import objects, objects_s3
 from egovops.model import InventoryError, load_inventory
+from egovops.render import seaweed
 
 pytestmark = pytest.mark.unit
 

@@ -45,7 +45,6 @@ LAYERS: dict[str, int] = {
 # Edges that reach back up the flow today: (importing module, imported package) -> why it is there.
 # Each is debt to pay off; the test fails when one disappears, so this list only shrinks.
 KNOWN: dict[tuple[str, str], str] = {
-    ("egovops.render.pulumi_config", "dr"): "the object store's settings come from egovops.dr.seaweed",
     ("egovops.lab.lifecycle", "monitor"): "lab down stops the monitor's controller processes by calling into "
     "egovops.monitor.service (the lab should own the PID files and stop them itself)",
 }

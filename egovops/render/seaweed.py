@@ -1,5 +1,7 @@
 """The object tier's plan, derived from the inventory only (pure functions, no I/O).
 
+In render because it is a derivation: the DR tier (apply), the stacks' config and the checks read it.
+
 Which sites hold objects, where each store listens, which native replications (``weed filer.sync``,
 active-passive) run where, and the variables ``roles/object_store`` gets for one host. The lab and
 production use the same plan; only the addresses differ (they come from the model).

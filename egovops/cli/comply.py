@@ -103,7 +103,7 @@ def comply(inventory: str, limit: str | None, as_json: bool, waivers_file: str |
         c = {s: sum(1 for r in rows if r.status == s) for s in STYLE}
         say(f"  {node}: " + " ".join(f"{k} {v}" for k, v in c.items()))
 
-    s = scan(sel.targets if host_controls else [], cat, role_params(), sel.key, p.meta.name, p.meta.version,
+    s = scan(sel.targets if host_controls else [], cat, role_params(), sel.admin, p.meta.name, p.meta.version,
              progress=progress, controls=host_controls or chosen, known_hosts=sel.known_hosts)
     if router_controls:
         s.results += scan_routers(p, rnames, router_controls, progress=progress)

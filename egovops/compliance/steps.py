@@ -42,7 +42,7 @@ def comply(ctx: DeployContext) -> StepResult:
         return StepResult("failed", f"industry clouds' waivers: {len(exc.problems)} problem(s); nothing was checked",
                           {"problems": exc.problems, "bad_input": True})
     waivers += cloud_waivers
-    s = scan(sel.targets, cat, role_params(), sel.key, p.meta.name, p.meta.version, known_hosts=sel.known_hosts,
+    s = scan(sel.targets, cat, role_params(), sel.admin, p.meta.name, p.meta.version, known_hosts=sel.known_hosts,
              controls=[c for c in cat.controls if not is_router_control(c)])
     s.results += scan_routers(p, rnames)
     s.unused_waivers = wv.apply(s.results, waivers, dt.date.today())

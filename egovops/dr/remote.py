@@ -60,11 +60,19 @@ def ssh_options(province: Province) -> list[str]:
 
 def ssh(province: Province, site: str, command: str, timeout: float = 30.0,
         check: bool = True) -> subprocess.CompletedProcess:
-    """Run ``command`` as root on ``site``'s host (management address). RemoteError on failure when ``check``."""
+    """Run ``command`` as root on ``site``'s host (management address). RemoteError on failure when ``check``.
+
+    Logs in as the inventory's admin account (root never logs in over SSH) and runs ``command``
+    through ``sudo -S``, the password on ssh's standard input (egovops.harden.login), never on a
+    command line; a sudo that fails is a failed command (fail closed).
+    """
+    from egovops.harden.login import host_login, sudo_command
+
+    login = host_login(province)
     addr = str(province.node(site).management.ipv4.ip)
     try:
-        r = subprocess.run(["ssh", *ssh_options(province), f"root@{addr}", command], capture_output=True,
-                           text=True, timeout=timeout)
+        r = subprocess.run(["ssh", *ssh_options(province), f"{login.user}@{addr}", sudo_command(command)],
+                           input=login.sudo_input(), capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         raise RemoteError(f"{site}: no answer within {timeout:.0f}s to {command.split()[0]!r}") from None
     if check and r.returncode != 0:

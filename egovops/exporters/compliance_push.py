@@ -10,25 +10,31 @@ from __future__ import annotations
 import shlex
 from concurrent.futures import ThreadPoolExecutor
 
-import testinfra
-
 from egovops.compliance.results import Scan
-from egovops.compliance.runner import ssh_config, verified_client
+from egovops.compliance.runner import connect, ssh_config
 from egovops.exporters.compliance import NODE_EXPORTER_TEXTFILE_DIR, exposition
 from egovops.harden.targets import Selection
 
 
 def push_textfiles(scan: Scan, sel: Selection) -> int:
-    cfg = ssh_config(sel.key)
+    """Write each scanned node's metrics file over SSH (the admin account, root by sudo; host key
+    verified); return how many nodes took it (a node that did not is simply not counted)."""
+    login = sel.admin
+    cfg = ssh_config(login.key, login.user)
     d = NODE_EXPORTER_TEXTFILE_DIR
 
     def one(t) -> bool:
         text = exposition(scan, t.node)
-        host = testinfra.get_host(f"paramiko://root@{t.address}", ssh_config=cfg)
-        host.backend.__dict__["client"] = verified_client(t, sel.key, sel.known_hosts, 15)   # host key verified
         cmd = (f"mkdir -p {d} && printf %s {shlex.quote(text)} > {d}/egov_compliance.prom.tmp && "
                f"mv {d}/egov_compliance.prom.tmp {d}/egov_compliance.prom")
-        return host.run(cmd).rc == 0
+        try:
+            host = connect(t, login, cfg, sel.known_hosts)
+        except Exception:  # noqa: BLE001 — not reached or no root: not written (counted)
+            return False
+        try:
+            return bool(host.run(cmd).rc == 0)
+        finally:
+            host.backend.client.close()
 
     try:
         with ThreadPoolExecutor(max_workers=max(1, len(sel.targets))) as pool:

@@ -1,7 +1,9 @@
 """Run any playbook of ``playbooks/`` against a host selection: one way to drive Ansible.
 
 Why a wrapper and not a bare ``ansible-playbook``: the inventory is the one derived from the model
-at run time (:attr:`Selection.inventory_yaml`, never hand-edited), the lab's key is used, secrets
+at run time (:attr:`Selection.inventory_yaml`, never hand-edited), hosts are reached as the
+inventory's admin account with ``become`` (sudo; its password as a temporary 0600 vars file, see
+:mod:`egovops.harden.login`), the lab's key is used, secrets
 reach Ansible only as files passed with ``-e @file`` (never on a command line or in a log), ansible
 runs with pipelining and without fact gathering, progress is shown per task, and the PLAY RECAP is
 turned into a per-host summary that the CLI prints as a table or JSON and deploy steps summarise.
@@ -21,6 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from egovops.harden.login import become_vars_file, host_login
 from egovops.harden.targets import REPO, Selection
 from egovops.model.province import Province
 
@@ -185,9 +188,20 @@ def run_playbook(
     d.mkdir(parents=True, exist_ok=True)
     inv = d / "hosts.yaml"
     inv.write_text(sel.inventory_yaml, encoding="utf-8")
-    cmd = command(
-        sel, playbook, inv, check=check, tags=tags, extra_vars_files=files, extra_vars=extra_vars, verbosity=verbosity
-    )
+    login = sel.login or host_login(province)
+    with become_vars_file(login) as become:  # the sudo password: a 0600 file for this run only
+        cmd = command(
+            sel, playbook, inv, check=check, tags=tags, extra_vars_files=[*files, *([become] if become else [])],
+            extra_vars=extra_vars, verbosity=verbosity,
+        )
+        return _execute(cmd, sel, check, playbook, d, progress, log_name)
+
+
+def _execute(
+    cmd: list[str], sel: Selection, check: bool, playbook: Path, d: Path,
+    progress: Callable[[str], None], log_name: str | None,
+) -> PlaybookRun:
+    """Run the ansible-playbook command, streaming task progress; write the log; parse the recap."""
     t0 = time.monotonic()
     lines: list[str] = []
     ntask = 0

@@ -83,7 +83,7 @@ def _personalise(province: Province, slug: str, root: Path) -> None:
     (etc / "machine-id").write_text(mid + "\n")
     key = etc / "ssh/ssh_host_ed25519_key"
     if not key.exists():
-        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"root@{slug}", "-f", str(key)])
+        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"egovops-lab-host-{slug}", "-f", str(key)])
     (etc / "ssh/sshd_config.d").mkdir(exist_ok=True)
     (etc / "ssh/sshd_config.d/00-egovops-lab.conf").write_text(
         "# egovops lab: root by key only; the lab's host key\n"
@@ -94,6 +94,38 @@ def _personalise(province: Province, slug: str, root: Path) -> None:
     os.chmod(ssh, 0o700)
     (ssh / "authorized_keys").write_text(secrets.public_key(province) + "\n")
     os.chmod(ssh / "authorized_keys", 0o600)
+    _admin_account(province, root)
+
+
+def _admin_account(province: Province, root: Path) -> None:
+    """The inventory's admin account (``zones.yaml`` ``host_access.admin_user``): the only SSH login.
+
+    Made in the host's overlay before boot, with the rootfs's own tools (``useradd``/``chpasswd``
+    ``--root``): a home with the lab's public key, group ``sudo`` (Debian's ``%sudo ALL=(ALL:ALL) ALL``:
+    root by sudo WITH a password, no NOPASSWD rule, L3-CES2-03), the password's SHA-512 crypt hash
+    from the lab's secrets (fed on stdin, never on a command line). Idempotent: an existing account
+    gets its key and password re-set. The shared rootfs is never changed (no rebuild for anyone).
+    """
+    user = province.zones.host_access.admin_user
+    password = secrets.host_admin_password(province)
+    if password is None:
+        raise LabError(f"lab {province.meta.name}: no admin password in the secrets dir (secrets.ensure not run)")
+    names = {ln.split(":", 1)[0] for ln in (root / "etc/passwd").read_text().splitlines()}
+    if user not in names:
+        run(["useradd", "--root", str(root), "--create-home", "--shell", "/bin/bash", "--groups", "sudo",
+             "--comment", "egovops admin (SSH key; root by sudo)", user], timeout=30)
+    run(["chpasswd", "--root", str(root), "--encrypted"], input=f"{user}:{secrets.password_hash(password)}\n",
+        timeout=30)
+    fields = next(ln.split(":") for ln in (root / "etc/passwd").read_text().splitlines()
+                  if ln.split(":", 1)[0] == user)
+    uid, gid, home = int(fields[2]), int(fields[3]), fields[5]
+    ssh = root / home.lstrip("/") / ".ssh"
+    ssh.mkdir(mode=0o700, parents=True, exist_ok=True)
+    keys = ssh / "authorized_keys"
+    keys.write_text(secrets.public_key(province) + "\n")
+    for p, mode in ((ssh, 0o700), (keys, 0o600)):
+        os.chown(p, uid, gid)
+        os.chmod(p, mode)
 
 
 def nspawn_pid(province: Province, slug: str) -> int | None:

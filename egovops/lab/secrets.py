@@ -1,6 +1,9 @@
 """The lab's credentials, generated at ``lab up`` and kept under ``.lab/<name>/secrets/`` (0700/0600).
 
-* ``id_ed25519`` (+ ``.pub``): the key that logs in to every host (root) and router (the net user).
+* ``id_ed25519`` (+ ``.pub``): the key that logs in to every host (the inventory's admin account,
+  ``zones.yaml`` ``host_access.admin_user``; never root) and router (the net user).
+* ``host-admin.env``: ``EGOVOPS_BECOME_PASSWORD``, the admin account's sudo password (random; its
+  SHA-512 crypt hash is set in each host's /etc/shadow at ``lab up``; read by egovops.harden.login).
 * ``router-credentials.env``: ``EGOVOPS_NET_USERNAME`` / ``EGOVOPS_NET_PASSWORD`` for the routers'
   login user (random password; its SHA-512 crypt hash is what the routers' sshd checks).
 Never printed, never committed (``.lab/`` is ignored). Re-running keeps existing credentials.
@@ -43,7 +46,25 @@ def ensure(province: Province) -> Path:
     keys = d / "routing-keys.env"        # OSPF/OSPFv3/BGP keys (read by egovops.network.routing_keys)
     if not keys.exists():
         _write_private(keys, routing_keys_text())
+    admin = d / HOST_ADMIN_ENV           # the hosts' admin account's sudo password (egovops.harden.login)
+    if not admin.exists():
+        _write_private(admin, f"EGOVOPS_BECOME_PASSWORD={_secrets.token_urlsafe(24)}\n")
     return d
+
+
+HOST_ADMIN_ENV = "host-admin.env"
+
+
+def host_admin_password(province: Province) -> str | None:
+    """The sudo password of the hosts' admin account (None before the first ``lab up``)."""
+    path = secrets_dir(province) / HOST_ADMIN_ENV
+    if not path.is_file():
+        return None
+    for line in path.read_text().splitlines():
+        k, _, v = line.partition("=")
+        if k.strip() == "EGOVOPS_BECOME_PASSWORD" and v.strip():
+            return v.strip()
+    return None
 
 
 # variable -> length of the lab's routing-protocol keys; within the domains egovops.network.routing_keys

@@ -334,11 +334,41 @@ class HostPort(Strict):
     kinds: list[Literal["provincial", "city", "dr"]] | None = Field(default=None, min_length=1)
 
 
+#: POSIX portable user name as Debian's useradd accepts it (NAME_REGEX), at most 32 characters
+POSIX_USER = r"^[a-z_][a-z0-9_-]{0,31}$"
+#: names the admin account must never take: root, the Debian base-passwd and package system accounts
+#: the hosts carry (a login there would be a system account with a shell, L3-CES2-01), the lab routers'
+#: login user, and the baseline's break-glass account (roles/baseline defaults: SSH DenyUsers it)
+RESERVED_USERS = frozenset({
+    "root", "daemon", "bin", "sys", "sync", "games", "man", "lp", "mail", "news", "uucp", "proxy", "www-data",
+    "backup", "list", "irc", "gnats", "nobody", "nogroup", "sshd", "messagebus", "polkitd", "_apt", "_chrony",
+    "_rpc", "statd", "postgres", "prometheus", "frr", "frrvty", "netops", "egov-breakglass", "admin", "sudo",
+    "adm", "operator", "halt", "shutdown", "systemd-network", "systemd-resolve", "systemd-timesync",
+    "systemd-journal", "systemd-coredump", "tss", "dnsmasq", "ntp", "syslog", "auditd",
+})
+
+
+class HostAccess(Strict):
+    """How the NOC logs in to the hosts (issue 11): one named admin account, by SSH key only, with
+    ``sudo`` for privilege; root never logs in over SSH (the baseline sets ``PermitRootLogin no``)."""
+
+    admin_user: str = Field(default="egovadmin", pattern=POSIX_USER)
+
+    @field_validator("admin_user")
+    @classmethod
+    def _not_reserved(cls, v: str) -> str:
+        if v in RESERVED_USERS or v.startswith(("systemd-", "_")):
+            raise ValueError(f"{v!r} is root, a system account or a reserved name: use a dedicated admin account "
+                             "(e.g. egovadmin)")
+        return v
+
+
 class ZonesFile(Strict):
     zones: dict[str, ZoneSpec]
     flows: list[Flow]
     host_firewall: list[HostPort]
     calls: list[ServiceCall] = Field(default_factory=list)
+    host_access: HostAccess = Field(default_factory=HostAccess)
 
 
 # ---------------------------------------------------------------- industry.yaml

@@ -73,14 +73,20 @@ def cli(inv: Path, *args: str, env: dict | None = None) -> subprocess.CompletedP
                           capture_output=True, text=True, cwd=REPO, env={**os.environ, **(env or {})}, timeout=900)
 
 
-def ssh(p, node: str, cmd: str, v6: bool = False) -> subprocess.CompletedProcess:
+def ssh(p, node: str, cmd: str, v6: bool = False, user: str | None = None) -> subprocess.CompletedProcess:
+    """``cmd`` as root on ``node``: logged in as the inventory's admin account, root through sudo (the
+    password on stdin). ``user``: log in as that account instead and run ``cmd`` as it (no sudo)."""
+    from egovops.harden.login import host_login, sudo_command
     from egovops.lab import secrets_dir
+    from egovops.lab.known_hosts import path_for
     n = p.node(node)
     addr = str(n.management.ipv6.ip if v6 else n.management.ipv4.ip)
-    from egovops.lab.known_hosts import path_for
+    login = host_login(p)
+    remote = cmd if user else sudo_command(cmd)
     return subprocess.run(["ssh", "-i", str(secrets_dir(p) / "id_ed25519"), "-o", "StrictHostKeyChecking=yes",
                            "-o", f"UserKnownHostsFile={path_for(p)}", "-o", "LogLevel=ERROR", "-o", "BatchMode=yes",
-                           "-o", "ConnectTimeout=5", f"root@{addr}", cmd], capture_output=True, text=True, timeout=60)
+                           "-o", "ConnectTimeout=5", f"{user or login.user}@{addr}", remote],
+                          input="" if user else login.sudo_input(), capture_output=True, text=True, timeout=60)
 
 
 def reachability(p) -> dict[str, bool]:
@@ -191,6 +197,7 @@ def test_drift_is_reported_check_changes_nothing_harden_repairs(lab, tmp_path):
 
 
 def test_canary_secret_never_appears_even_at_vvv(lab, tmp_path):
+    from egovops.lab.secrets import host_admin_password
     p, inv = lab
     password = "canary-" + secrets.token_hex(8)
     salt = secrets.token_hex(8)
@@ -213,5 +220,5 @@ def test_canary_secret_never_appears_even_at_vvv(lab, tmp_path):
         # the secret did reach the host (so the test is not vacuous)
         assert salt in ssh(p, node, "getent shadow egov-breakglass").stdout
     for where, text in haystacks.items():
-        for secret in (h, password, salt):
+        for secret in (h, password, salt, host_admin_password(p)):
             assert secret not in text, f"secret leaked into {where}"

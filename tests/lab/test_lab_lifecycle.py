@@ -32,6 +32,15 @@ def ssh_to(p) -> list[str]:
     return SSH + ["-o", f"UserKnownHostsFile={path_for(p)}"]
 
 
+def as_root(p, address, command: str) -> subprocess.CompletedProcess:
+    """``command`` as root on a host: the lab's admin account logs in, sudo (password on stdin) gives root."""
+    from egovops.harden.login import host_login, sudo_command
+    login = host_login(p)
+    return subprocess.run(ssh_to(p) + ["-i", str(secrets_dir(p) / "id_ed25519"), f"{login.user}@{address}",
+                                       sudo_command(command)], input=login.sudo_input(),
+                          capture_output=True, text=True, timeout=30)
+
+
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
     d = tmp_path_factory.mktemp("inv") / "lifelab"
@@ -106,10 +115,8 @@ def test_host_etc_change_stays_in_the_host(small):
     node = p.node("hefei")
     machine = Path("/etc/login.defs").read_bytes()
     marker = f"# egovops lab isolation test {os.getpid()}"
-    key = str(secrets_dir(p) / "id_ed25519")
-    r = subprocess.run(ssh_to(p) + ["-i", key, f"root@{node.management.ipv4.ip}",
-                              f"echo '{marker}' >> /etc/login.defs && tail -1 /etc/login.defs && hostname"],
-                       capture_output=True, text=True, timeout=30)
+    r = as_root(p, node.management.ipv4.ip,
+                f"echo '{marker}' >> /etc/login.defs && tail -1 /etc/login.defs && hostname")
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() [-1] == "hefei" and marker in r.stdout
     assert Path("/etc/login.defs").read_bytes() == machine
@@ -123,10 +130,8 @@ def test_host_manages_its_own_network_only(small):
     sysctl = "/proc/sys/net/ipv4/conf/all/accept_redirects"
     machine = Path(sysctl).read_text()
     flipped = "0" if machine.strip() == "1" else "1"
-    key = str(secrets_dir(p) / "id_ed25519")
-    r = subprocess.run(ssh_to(p) + ["-i", key, f"root@{node.management.ipv6.ip}",
-                              f"echo {flipped} > {sysctl} && cat {sysctl} && nft add table inet egovops_lab_test && nft list tables"],
-                       capture_output=True, text=True, timeout=30)
+    r = as_root(p, node.management.ipv6.ip,
+                f"echo {flipped} > {sysctl} && cat {sysctl} && nft add table inet egovops_lab_test && nft list tables")
     assert r.returncode == 0, r.stderr
     assert r.stdout.split()[0] == flipped and "egovops_lab_test" in r.stdout
     assert Path(sysctl).read_text() == machine

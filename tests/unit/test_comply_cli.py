@@ -57,7 +57,7 @@ def test_deploy_has_harden_after_net_verify_and_comply_last():
 def test_pytest_testinfra_suite_has_one_test_per_control_and_host():
     from egovops.compliance.catalogue import load
     r = subprocess.run([sys.executable, "-m", "pytest", "egovops/compliance/pytest_suite", "--collect-only", "-q",
-                        "-p", "no:cacheprovider", "--hosts=paramiko://root@198.18.0.1,paramiko://root@198.18.0.2"],
+                        "-p", "no:cacheprovider", "--hosts=paramiko://egovadmin@198.18.0.1,paramiko://egovadmin@198.18.0.2"],
                        capture_output=True, text=True, cwd=REPO, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
     ids = [ln for ln in r.stdout.splitlines() if "::test_control[" in ln]

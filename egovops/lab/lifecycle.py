@@ -20,7 +20,18 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from egovops.lab import cgroups, fabric, hosts, known_hosts, procs, routers, secrets
-from egovops.lab.paths import bridge_name, lab_dir, lab_root, lock_path, ns_name, prefix, secrets_dir
+from egovops.lab.paths import (
+    CONTROLLER_MARKER,
+    CONTROLLER_STATE,
+    bridge_name,
+    controller_state_dir,
+    lab_dir,
+    lab_root,
+    lock_path,
+    ns_name,
+    prefix,
+    secrets_dir,
+)
 from egovops.lab.sh import LabError, LabInputError
 from egovops.model.province import Province, matches
 
@@ -313,8 +324,9 @@ def lab_down(province: Province, progress: Progress = lambda m: None) -> dict[st
             names |= {p.name for p in rdir.iterdir() if p.is_dir() and p.name != "accounts"}
         names |= {p.name[len(ns_name(province, "")):] for p in routers.FRR_RUN.glob(ns_name(province, "") + "*")} \
             if routers.FRR_RUN.exists() else set()
-        from egovops.monitor.service import stop_controller  # the monitor's exporter, sinks, scheduler (by PID)
-        stop_controller(province, remove_state=True)
+        for owner in CONTROLLER_STATE:  # processes other capabilities run for this lab (the monitor's exporter, sinks, scheduler)
+            procs.stop_recorded(controller_state_dir(province, owner), CONTROLLER_MARKER)
+            shutil.rmtree(controller_state_dir(province, owner), ignore_errors=True)
         router_pids = [p for n in names for p in _safe_pids(province, n)]
         host_pids = hosts.pids(province)
         procs.stop(router_pids + host_pids, grace=8.0)  # all at once: FRR, sshd and nspawn in parallel

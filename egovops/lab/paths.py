@@ -31,6 +31,20 @@ def lab_dir(province: Province) -> Path:
     return lab_root() / province.meta.name
 
 
+# Folders under the lab's folder that the lab hands to other capabilities for their controller-side
+# state (PID files, logs): ``lab down`` stops every process recorded there by a PID file and removes the
+# folder, so the lab needs no knowledge of (and no import from) the capability that started them.
+CONTROLLER_STATE = ("monitor",)
+CONTROLLER_MARKER = "-m egovops."  # what the command line of such a process contains (python -m egovops.<...>)
+
+
+def controller_state_dir(province: Province, name: str) -> Path:
+    """The folder capability ``name`` keeps its controller-side processes' PID files and state in, for this lab."""
+    if name not in CONTROLLER_STATE:
+        raise ValueError(f"{name!r} is not a controller-state folder of the lab (CONTROLLER_STATE)")
+    return lab_dir(province) / name
+
+
 def cache_dir() -> Path:
     return lab_root() / "cache"
 

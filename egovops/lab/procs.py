@@ -57,6 +57,17 @@ def pid_if_ours(path: Path, marker: str) -> int | None:
     return None
 
 
+def stop_recorded(folder: Path, marker: str, *, grace: float = 5.0) -> list[int]:
+    """Stop every live process named by a ``*.pid`` file directly in ``folder`` whose command line
+    contains ``marker`` (a recycled PID is left alone), then remove those PID files. Returns the PIDs stopped."""
+    files = sorted(folder.glob("*.pid")) if folder.is_dir() else []
+    pids = [p for p in (pid_if_ours(f, marker) for f in files) if p]
+    stop(pids, grace=grace)
+    for f in files:
+        f.unlink(missing_ok=True)
+    return pids
+
+
 def netns_inode(ns_path: Path) -> int | None:
     try:
         return os.stat(ns_path).st_ino

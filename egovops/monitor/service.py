@@ -42,8 +42,8 @@ class MonitorInputError(ValueError):
 def state_dir(province: Province) -> Path:
     """Controller-side state: PID files, logs, drift state, sink files (lab: under the lab's folder)."""
     if province.meta.environment == "lab":
-        from egovops.lab.paths import lab_dir
-        return lab_dir(province) / "monitor"
+        from egovops.lab.paths import controller_state_dir
+        return controller_state_dir(province, "monitor")  # lab down stops what is recorded there
     return Path("/var/lib/egovops/monitor")
 
 

@@ -42,13 +42,6 @@ LAYERS: dict[str, int] = {
     "steps": TOP,
 }
 
-# Edges that reach back up the flow today: (importing module, imported package) -> why it is there.
-# Each is debt to pay off; the test fails when one disappears, so this list only shrinks.
-KNOWN: dict[tuple[str, str], str] = {
-    ("egovops.lab.lifecycle", "monitor"): "lab down stops the monitor's controller processes by calling into "
-    "egovops.monitor.service (the lab should own the PID files and stop them itself)",
-}
-
 
 def module_name(path: Path, root: Path) -> str:
     parts = list(path.relative_to(root.parent).with_suffix("").parts)
@@ -105,15 +98,13 @@ def upward_edges(root: Path) -> dict[tuple[str, str], str]:
     return bad
 
 
-def package_cycles(root: Path, ignore: frozenset[tuple[str, str]] = frozenset()) -> list[list[str]]:
-    """Cycles among the packages below the top (``ignore``: (module, package) edges left out)."""
+def package_cycles(root: Path) -> list[list[str]]:
+    """Cycles among the packages below the top."""
     graph: dict[str, set[str]] = defaultdict(set)
     for mod, targets in imports(root).items():
         if is_adapter(mod) or layer(mod) == TOP:
             continue
         for t in targets:
-            if (mod, package_of(t)) in ignore:
-                continue
             if package_of(t) != package_of(mod) and package_of(t) and package_of(mod):
                 graph[package_of(mod)].add(package_of(t))
     cycles: list[list[str]] = []
@@ -144,13 +135,11 @@ def test_every_package_has_a_place_in_the_flow():
 
 
 def test_no_import_reaches_back_up_the_flow():
-    bad = {k: v for k, v in upward_edges(PKG).items() if k not in KNOWN}
+    """No exception list: the last three upward edges (render -> monitor, render -> dr, lab -> monitor)
+    were paid off in issue 14 by moving the shared pieces down (render.monitor_settings, render.seaweed,
+    lab.paths.controller_state_dir)."""
+    bad = upward_edges(PKG)
     assert not bad, "\n".join(sorted(bad.values()))
-
-
-def test_known_debt_is_still_there():
-    gone = sorted(set(KNOWN) - set(upward_edges(PKG)))
-    assert not gone, f"paid off, remove from KNOWN: {gone}"
 
 
 def test_compliance_and_exporters_do_not_import_each_other():
@@ -163,8 +152,7 @@ def test_compliance_and_exporters_do_not_import_each_other():
 
 
 def test_the_package_graph_has_no_cycle():
-    """Apart from the known upward edges (each of which closes a cycle today)."""
-    assert package_cycles(PKG, frozenset(KNOWN)) == []
+    assert package_cycles(PKG) == []
 
 
 def test_the_checker_sees_a_lazy_upward_import_and_a_cycle(tmp_path: Path):

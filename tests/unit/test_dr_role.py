@@ -34,7 +34,7 @@ def test_one_boolean_per_control():
     defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text(encoding="utf-8"))
     used = {m.group(1) for _, t in tasks() for m in [NAME.match(t["name"])] if m and m.group(1) != "PRELIM"}
     for control in sorted(used):
-        var = "dr_pg_" + control.split("-")[-1] + "_"
+        var = "dr_postgres_" + control.split("-")[-1] + "_"
         assert any(k.startswith(var) and isinstance(v, bool) for k, v in defaults.items()), control
 
 

@@ -115,7 +115,7 @@ def context(it: dict[str, Any]) -> dict[str, Any]:
                        "description": f"{i['kind']}{' ' + i['plane'] if i.get('plane') else ''} to "
                                       f"{i['peer']} {i['peer_interface']}"})
     mgmt = it["noc"]["management"]
-    cloud = it.get("cloud")            # an industry cloud's own router (the lab plays the department's)
+    cloud: dict[str, Any] = it.get("cloud") or {}   # an industry cloud's own router (the lab plays the department's)
     bgp = [_session(n, it["role"]) for n in it.get("bgp") or []]
     originate4: list[str] = []
     originate6: list[str] = []

@@ -45,14 +45,14 @@ def intent(province: Province, r: Router) -> dict[str, Any]:
         for c in province.managed_industry():
             bgp += core_sessions(c)
     elif r.role == "industry":
-        c = province.industry_cloud(r.name)
-        assert c is not None
-        core = province.router(c.wan_links[0].a.device)
-        if c.routing == "bgp":
+        own = province.industry_cloud(r.name)
+        assert own is not None
+        core = province.router(own.wan_links[0].a.device)
+        if own.routing == "bgp":
             bgp += [{"peer": core.name, "asn": core.asn, "ipv4": str(link.a.address.ipv4.ip),
                      "ipv6": str(link.a.address.ipv6.ip), "interface": link.b.ifname, "plane": link.plane,
-                     "industry": c.slug} for link in c.wan_links]
-        extra["cloud"] = cloud_side(c)
+                     "industry": own.slug} for link in own.wan_links]
+        extra["cloud"] = cloud_side(own)
     s = province.supernets
     return {
         **extra,

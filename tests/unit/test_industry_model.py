@@ -146,6 +146,12 @@ BAD = [
      "ipv6", "missing-key", "no industry supernet"),
     ("call-unknown-level-service", "zones.yaml", '{from: "city:bigdata-sub", to: "province:bigdata-master"',
      '{from: "city:bigdata-master", to: "province:bigdata-master"', "calls[2].from", "placement", "does not run at the city level"),
+    ("lab-industry-unknown", "inventory.yaml", "environment: lab\n", "environment: lab\nlab_industry: [transport, nosuch]\n",
+     "lab_industry[1]", "unknown-ref", "unknown industry cloud 'nosuch'"),
+    ("lab-industry-twice", "inventory.yaml", "environment: lab\n", "environment: lab\nlab_industry: [transport, transport]\n",
+     "lab_industry[1]", "duplicate-slug", "listed twice"),
+    ("lab-industry-in-production", "inventory.yaml", "environment: lab\n", "environment: production\nlab_industry: [transport]\n",
+     "lab_industry[0]", "environment", "for lab inventories"),
     ("call-same-level", "zones.yaml", '{from: "city:identity", to: "province:identity"',
      '{from: "city:identity", to: "city:identity"', "calls[5]", "topology", "joins two levels"),
 ]

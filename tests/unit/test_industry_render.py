@@ -102,3 +102,124 @@ def test_ansible_and_noc_targets_only_for_managed_clouds(anhui_province: Provinc
     assert "industry_hosts" not in lab and len(lab["cloud_hosts"]["hosts"]) == 19
     lab_prom = yaml.safe_load(prometheus.render(lab_province)["province/nodes.yaml"])
     assert not [g for g in lab_prom if g["labels"]["kind"] == "industry"]
+
+
+# ---- the lab runs them (issue 13 item 3): indlab lists transport (eBGP, two planes) and education (OSPF)
+@pytest.fixture(scope="module")
+def indlab(repo_root) -> Province:
+    from egovops.model import load_inventory
+
+    return load_inventory(repo_root / "tests" / "fixtures" / "inventories" / "indlab")
+
+
+def cloud(p: Province, slug: str) -> IndustryCloud:
+    return next(c for c in p.industry if c.slug == slug)
+
+
+def rendered(p: Province, router: str, vendor: str, keys: dict | None = None) -> str:
+    from egovops.network.render import render_intent
+    from egovops.render.intents import intent
+
+    return render_intent(intent(p, p.router(router)), vendor, keys)
+
+
+KEYS = {"ospf": "ProvOspfKey01", "ospf6": "ProvOspf6Key0123", "bgp": "ProvBgpKey012345", "key_id": 1}
+
+
+def test_lab_manages_only_the_clouds_it_lists(indlab: Province, lab_province: Province, anhui_province: Province) -> None:
+    assert [c.slug for c in indlab.managed_industry()] == ["transport", "education"]
+    assert lab_province.managed_industry() == ()             # inventories/lab lists none (yet)
+    assert {c.slug for c in anhui_province.managed_industry()} == {c.slug for c in anhui_province.industry if c.exists}
+    # the industry devices resolve by name like any router or host, but never join the 1+16 lists
+    assert indlab.router("transport-rt").role == "industry" and indlab.node("education").kind == "industry"
+    assert "transport-rt" not in {r.name for r in indlab.routers} and "education" not in {n.slug for n in indlab.nodes}
+
+
+def test_core_config_filters_each_managed_cloud_both_vendors(indlab: Province) -> None:
+    p = indlab
+    frr, vrp = rendered(p, "province-rt", "frr"), rendered(p, "province-rt", "huawei_vrp")
+    for c in p.managed_industry():
+        own = [*c.accepted_prefixes, c.router.loopback.ipv4.network, c.router.loopback.ipv6.network]
+        for prefix in own:
+            assert accepted(frr, c, str(prefix)), (c.slug, prefix)
+        for n in p.nodes:
+            for prefix in (n.service_v4, n.service_v6, next(n.service_v4.subnets()), next(n.service_v6.subnets())):
+                assert not accepted(frr, c, str(prefix)), (c.slug, prefix)
+        for v, kw in ((4, "ip ip-prefix"), (6, "ip ipv6-prefix")):
+            lines = [ln for ln in vrp.splitlines() if ln.startswith(f"{kw} {industry.filter_name(c, v)} ")]
+            assert len(lines) == len([x for x in own if x.version == v]) + 1 and " deny " in lines[-1]
+    t = cloud(p, "transport")
+    for link in t.wan_links:
+        for peer, v in ((str(link.b.address.ipv4.ip), 4), (str(link.b.address.ipv6.ip), 6)):
+            assert f" neighbor {peer} remote-as {t.asn}\n" in frr and f" neighbor {peer} ttl-security hops 1\n" in frr
+            assert f" neighbor {peer} password VAULT-BGP-KEY\n" in frr
+            assert f"  neighbor {peer} route-map IND-TRANSPORT-V{v}-IN in\n" in frr
+            assert f"  neighbor {peer} maximum-prefix {t.max_prefix}\n" in frr
+            assert f"  peer {peer} route-policy IND-TRANSPORT-V{v}-IN import\n" in vrp
+            assert f"  peer {peer} route-limit {t.max_prefix}\n" in vrp and f" peer {peer} as-number {t.asn}\n" in vrp
+    e = cloud(p, "education")
+    area = str(ipaddress.IPv4Address(e.area))
+    for v, proto in ((4, "router ospf\n"), (6, "router ospf6\n")):
+        block = frr.split(proto, 1)[1].split("\nexit\n", 1)[0]
+        assert f" area {area} stub" in block and f" area {area} filter-list prefix IND-EDUCATION-V{v} out" in block
+    assert f" area {area}\n  stub\n  filter ip-prefix IND-EDUCATION-V4 export\n" in vrp
+    assert f" area {area}\n  stub\n  filter ipv6-prefix IND-EDUCATION-V6 export\n" in vrp
+    assert "IND-EDUCATION-V4-IN" not in frr          # an OSPF cloud has no BGP session to filter
+
+
+def test_cloud_routers_as_the_lab_plays_them(indlab: Province) -> None:
+    p = indlab
+    t, e = cloud(p, "transport"), cloud(p, "education")
+    tr = rendered(p, "transport-rt", "frr")
+    assert "router ospf" not in tr and f"router bgp {t.asn}\n" in tr
+    out4 = [ln.split()[-1] for ln in tr.splitlines() if ln.startswith("ip prefix-list BGP-OUT-V4 ")]
+    assert out4 == [str(t.service_v4), str(t.router.loopback.ipv4.network)]   # a well-behaved cloud: its own only
+    ed = rendered(p, "education-rt", "frr")
+    area = str(ipaddress.IPv4Address(e.area))
+    assert "router bgp" not in ed and ed.count(f" area {area} stub\n") == 2
+    assert "redistribute" not in ed
+
+
+def test_each_cloud_gets_its_own_derived_keys(indlab: Province) -> None:
+    from egovops.network import routing_keys
+
+    p = indlab
+    core = rendered(p, "province-rt", "frr", KEYS)
+    t, e = cloud(p, "transport"), cloud(p, "education")
+    kt, ke = routing_keys.industry_values(KEYS, "transport"), routing_keys.industry_values(KEYS, "education")
+    assert kt == routing_keys.industry_values(KEYS, "transport") and kt["bgp"] != ke["bgp"]
+    for f in ("ospf", "ospf6", "bgp"):
+        routing_keys.check(f, str(kt[f]), "derived")          # within every key's domain
+        assert kt[f] != KEYS[f] and str(KEYS[f]) not in str(kt[f])
+    # the national uplink keeps the province's key; transport's sessions use transport's on both ends
+    assert f"password {KEYS['bgp']}\n" in core
+    peer = str(t.wan_links[0].b.address.ipv4.ip)
+    assert f" neighbor {peer} password {kt['bgp']}\n" in core
+    assert f"password {kt['bgp']}\n" in rendered(p, "transport-rt", "frr", KEYS)
+    assert f"password {KEYS['bgp']}" not in rendered(p, "transport-rt", "frr", KEYS)
+    # education's link: its OSPF keys on both ends, the province's nowhere on its router
+    ed = rendered(p, "education-rt", "frr", KEYS)
+    assert f"md5 {ke['ospf']}\n" in ed and f"md5 {ke['ospf']}\n" in core and str(KEYS["ospf"]) not in ed
+    edge = core.split(f"interface {e.wan_links[0].a.ifname}\n", 1)[1].split("\nexit\n", 1)[0]
+    assert f"key {ke['ospf6']}" in edge and str(KEYS["ospf6"]) not in edge
+    assert all(routing_keys.mask_line(ln) != ln for ln in core.splitlines() if " password " in ln)
+
+
+def test_lab_selection_and_net_targets(indlab: Province, anhui_province: Province) -> None:
+    from egovops.lab.lifecycle import select
+    from egovops.network.targets import expected_adjacencies
+    from egovops.network.targets import select as net_select
+
+    rs, hs = select(indlab, limit="city:hefei", industry=True)
+    assert {"transport-rt", "education-rt"} <= set(rs) and {"transport", "education"} <= set(hs)
+    assert not {"transport-rt", "education-rt"} & set(select(indlab, limit="city:hefei")[0])
+    rs, hs = select(indlab, limit="transport", industry=True)   # a limit naming one cloud brings only it
+    assert "transport-rt" in rs and "education-rt" not in rs and "transport" in hs
+    want = expected_adjacencies(indlab, "province-rt", {"province-rt", "transport-rt", "education-rt"})
+    t, e = cloud(indlab, "transport"), cloud(indlab, "education")
+    assert {str(link.b.address.ipv6.ip) for link in t.wan_links} <= want["bgp"]
+    assert f"{e.router.loopback.ipv4.ip}@{e.wan_links[0].a.ifname}" in want["ospf6"]
+    # production: kind:industry selects the core (it carries the attachments); the clouds' routers are theirs
+    sel = net_select(anhui_province, "kind:industry")
+    assert sel.routers == ["province-rt"]
+    assert set(sel.skipped) == {c.router.name for c in anhui_province.managed_industry()}

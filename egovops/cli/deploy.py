@@ -54,12 +54,14 @@ def _province(inventory: str):
 @click.option("--out", default="build/artefacts", show_default=True, type=click.Path(file_okay=False),
               help="Where the derived artefacts are written.")
 @click.option("--counties", is_flag=True, help="Include the 105 county routers where a step supports it (lab up, net push).")
+@click.option("--industry", is_flag=True,
+              help="Lab: bring up the industry clouds the inventory lists (lab_industry) too (implied by a --limit naming them).")
 @click.option("--plan-only", is_flag=True, help="Show the plan (what would change) and stop; change nothing.")
 @click.option("--yes", "-y", is_flag=True, help="Apply a production plan without asking.")
 @click.option("--lock-wait", type=click.FloatRange(0, 3600), default=10.0, show_default=True,
               help="Seconds to wait for another change on this inventory (then exit 2 naming it).")
 def deploy(inventory: str, limit: str | None, as_json: bool, skip: tuple[str, ...], out: str, counties: bool,
-           plan_only: bool, yes: bool, lock_wait: float) -> None:
+           plan_only: bool, yes: bool, lock_wait: float, industry: bool) -> None:
     """Deploy the province onto its target: every step in order, with progress and a summary."""
     from egovops.changelock import ChangeLocked, change_lock, command_line
 
@@ -72,7 +74,7 @@ def deploy(inventory: str, limit: str | None, as_json: bool, skip: tuple[str, ..
         raise SystemExit(BAD_INPUT)
     log = (lambda m: err_console.print(Text(f"    {m}"))) if as_json else (lambda m: console.print(Text(f"    {m}")))
     ctx = DeployContext(inventory=inventory, out=Path(out), log=log,
-                        options={"counties": counties, "json": as_json, "limit": limit, "lock_wait": lock_wait,
+                        options={"counties": counties, "industry": industry, "json": as_json, "limit": limit, "lock_wait": lock_wait,
                                  "command": command_line()})
     out_console = err_console if as_json else console
 

@@ -73,7 +73,8 @@ def industry_groups(province: Province) -> dict[str, Any]:
                       "egov_services": list(c.hosts), "egov_consumes": list(c.consumes), "egov_standby_services": [],
                       "egov_dr_tier": c.dr_tier or ""} for c in managed}
     routers = {c.router.name: {"ansible_host": str(c.router.management.ipv4.ip), "egov_role": "industry",
-                               "egov_city": "", "egov_routing": c.routing, "ansible_network_os": "huawei_vrp"}
+                               "egov_city": "", "egov_routing": c.routing,
+                               "ansible_network_os": "frr" if province.meta.environment == "lab" else "huawei_vrp"}
                for c in managed}
     return {"industry_hosts": {"hosts": hosts}, "industry_routers": {"hosts": routers}}
 

@@ -85,7 +85,7 @@ def _stamp() -> str:
 
 
 STATUS_STYLE = {"changed": "green", "unchanged": "dim", "would-change": "yellow", "rolled-back": "magenta",
-                "failed": "red", "not-touched": "yellow"}
+                "failed": "red", "not-touched": "yellow", "unknown": "bold red"}
 
 
 def _progress(as_json: bool, total: int):
@@ -189,12 +189,16 @@ def _print_push(data: dict, show_diff: bool) -> None:
     console.print(Text.assemble(("ok" if data["ok"] else "FAILED", "bold"),
                                 f" in {data['seconds']}s: changed {s['changed']}, unchanged {s['unchanged']}, "
                                 f"would change {s['would-change']}, rolled back {s['rolled-back']}, failed {s['failed']}, "
-                                f"not touched {s.get('not-touched', 0)} (of {s['total']})"
+                                f"not touched {s.get('not-touched', 0)}, state unknown {s.get('unknown', 0)} "
+                                f"(of {s['total']})"
                                 + (f"; {len(waves)} wave(s)" if len(waves) > 1 else "")
                                 + (f"; report {data['report']}" if data.get("report") else "")))
     if data.get("stopped"):
         console.print(Text.assemble(("stopped: ", "bold red"), data["stopped"]))
         console.print(Text("not touched: " + ", ".join(data.get("untouched") or [])))
+    if data.get("unknown"):
+        console.print(Text.assemble(("state UNKNOWN (rollback failed or not checked; inspect by hand): ", "bold red"),
+                                    ", ".join(data["unknown"])))
 
 
 def _max_fail(ctx, param, value):
@@ -281,7 +285,7 @@ def diff_cmd(inventory, limit, vendor, workers, timeout, vault, verbose, as_json
         print_json(data)
     else:
         _print_push(data, show_diff=True)
-    failed = any(d["status"] == "failed" for d in data["devices"])
+    failed = any(d["status"] in ("failed", "unknown") for d in data["devices"])
     drift = any(d["status"] == "would-change" for d in data["devices"])
     raise SystemExit(CHECK_FAILED if failed or drift else OK)
 

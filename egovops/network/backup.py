@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from egovops.model.province import Province
-from egovops.network.credentials import Credentials
+from egovops.network.credentials import Credentials, mask_text
 from egovops.network.device import open_session
 from egovops.network.push import Plan
 from egovops.network.render import file_name
@@ -38,8 +38,8 @@ def backup(province: Province, routers: list[str], vendor: str, creds: Credentia
                 text = s.running_config()
             finally:
                 s.close()
-        except Exception as exc:
-            return {"router": name, "ok": False, "error": str(exc)}
+        except Exception as exc:    # a device error may quote what it was sent: masked like every report
+            return {"router": name, "ok": False, "error": mask_text(str(exc), [creds.password.reveal()])}
         path = folder / file_name(name, vendor)
         path.write_text(text)
         return {"router": name, "ok": True, "file": str(path), "lines": text.count("\n")}

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -130,6 +132,34 @@ def load(province: Province | None = None, vault: str | None = None,
                              and province.meta.environment == "lab" else ""))
 
 
+def mask_text(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every occurrence of every secret replaced by :data:`MASK` (longest first)."""
+    for s in sorted({s for s in secrets if s}, key=len, reverse=True):
+        if s in text:
+            text = text.replace(s, MASK)
+    return text
+
+
+def mask_secrets(data: Any, secrets: Iterable[str]) -> Any:
+    """A copy of ``data`` (str / dict / list / tuple / set, nested) with every secret masked.
+
+    The one helper every report and output path goes through (push report JSON and tables,
+    progress lines, verify and backup results): device error messages quote what the device got,
+    and a device that echoes a refused line can quote a password or a routing key. Logs are masked
+    by :class:`RedactingFilter` with the same :func:`mask_text`.
+    """
+    keys = [s for s in secrets if s]
+    if not keys:
+        return data
+    if isinstance(data, str):
+        return mask_text(data, keys)
+    if isinstance(data, dict):
+        return {mask_secrets(k, keys): mask_secrets(v, keys) for k, v in data.items()}
+    if isinstance(data, list | tuple | set | frozenset):
+        return type(data)(mask_secrets(v, keys) for v in data)
+    return data
+
+
 class RedactingFilter(logging.Filter):
     """Replace every occurrence of the given secrets in log records by a mask."""
 
@@ -143,9 +173,7 @@ class RedactingFilter(logging.Filter):
         except Exception:
             return True
         if any(s in msg for s in self.secrets):
-            for s in self.secrets:
-                msg = msg.replace(s, MASK)
-            record.msg, record.args = msg, None
+            record.msg, record.args = mask_text(msg, self.secrets), None
         return True
 
 

@@ -1,26 +1,28 @@
 """The push engine: diff, apply, verify, then confirm — or restore the rollback point, per device.
 
 The fleet is pushed in **waves**: first the canary devices (``canary``), then batches of
-``batch_size``. A wave runs in three phases over a bounded worker pool, so one slow or dead device
+``batch_size``. A wave runs in four phases over a bounded worker pool, so one slow or dead device
 never holds up the others:
 
 1. **stage** — connect, read the running config (kept on disk as the rollback point) and the
    protocol state, diff against the intended config, apply only the diff. FRR applies at once;
    VRP applies to the candidate and ``commit trial`` starts the device-side confirm timer. The
    session stays open for the rest of the wave (at most one session per device of the wave).
-2. **verify, together** — the wave shares one hold window: a device is read as soon as its own
-   hold (``min_hold`` after *its* change) has passed, while the rest of the wave is still being
-   staged (a second pool of ``workers``), and re-read every 0.5 s until its verdict is in; the
-   OSPF/OSPFv3/BFD/BGP adjacencies that were up before must be up again, and the loopbacks must
-   answer from the NOC vantage over IPv4 and IPv6. The holds of the whole wave overlap, so N
-   devices cost about one device's cycle per wave, not one hold per worker slot. A lost adjacency whose
-   far end changed in the same wave and whose own side was not touched is the far end's to answer for. A state that cannot be read or
-   parsed is an error for that device (restored, reported) — never "no adjacencies".
-3. **confirm or restore** — as soon as a device's verdict is in: verified devices are confirmed
-   (FRR: ``write memory``; VRP: ``commit persist``). Devices that failed, or were not verified
-   within ``confirm_timeout`` of being staged, are restored: VRP aborts the trial; FRR gets the
-   reverse diff (running → rollback point) applied, and the result is compared with the rollback
-   point (per-device, exact).
+2. **hold, once per wave** — after the wave's last change, the whole wave waits ``min_hold``
+   together (the adjacencies must stay up that long after a change): one shared window, not one
+   per device or worker slot.
+3. **verify, together** — one reachability probe of every loopback of the wave from the NOC
+   vantage (IPv4 and IPv6; ``fping`` sends to all at once), and per device one read of its
+   protocol state over the session still open: the OSPF/OSPFv3/BFD/BGP adjacencies that were up
+   before must be up again. A lost adjacency whose far end changed in the same wave and whose own
+   side was not touched is the far end's to answer for. A state that cannot be read or parsed is
+   an error for that device (restored, reported) — never "no adjacencies". Undecided devices are
+   read again every second until ``settle_timeout``.
+4. **confirm or restore, per device** — as soon as a device's verdict is in: verified devices are
+   confirmed (FRR: ``write memory``; VRP: ``commit persist``). Devices that failed, or were not
+   verified in time, are restored: VRP aborts the trial; FRR gets the reverse diff (running →
+   rollback point) applied, and the result is compared with the rollback point (per-device,
+   exact). A restore that cannot be done or checked leaves the device ``unknown`` (listed).
 
 After each wave the failure budget is checked: a failed canary, or ``max_fail`` failed devices,
 stops the push — no further device is touched, and the report lists them as ``not-touched``.
@@ -32,16 +34,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from egovops.network import confdiff
-from egovops.network.credentials import Credentials
+from egovops.network.credentials import Credentials, mask_secrets, mask_text
 from egovops.network.device import DeviceError, Session, Target, open_session
-from egovops.network.vantage import Vantage
+from egovops.network.vantage import Vantage, reach_many
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +82,9 @@ class Plan:
 @dataclass
 class DeviceResult:
     name: str
-    status: str = "pending"         # unchanged | changed | would-change | rolled-back | failed | not-touched
+    # unchanged | changed | would-change | rolled-back | failed | not-touched | unknown (the restore
+    # itself failed or could not be checked: what the device runs now is not known — fail closed)
+    status: str = "pending"
     added: int = 0
     removed: int = 0
     diff: list[str] = field(default_factory=list)
@@ -107,7 +111,6 @@ class _Live:
     touched: set[str] = field(default_factory=set)   # top-level sections the diff touched
     verified: bool | None = None
     hold_until: float = 0.0
-    next_check: float = 0.0                          # undecided devices are re-read every 0.5 s, not in a loop
     deadline: float = 0.0
     verify_started: float = 0.0
     last: dict[str, Any] = field(default_factory=dict)
@@ -120,14 +123,20 @@ class PushReport:
     dry_run: bool
     waves: list[list[str]] = field(default_factory=list)
     stopped: str | None = None            # why the push stopped early (canary failed, budget spent)
+    secrets: tuple[str, ...] = field(default=(), repr=False)   # masked in every output (never serialised)
 
     @property
     def untouched(self) -> list[str]:
         return [r.name for r in self.results if r.status == "not-touched"]
 
+    @property
+    def unknown(self) -> list[str]:
+        """Devices whose rollback failed or could not be checked: their running state is unknown."""
+        return [r.name for r in self.results if r.status == "unknown"]
+
     def counts(self) -> dict[str, int]:
         c = {"total": len(self.results), "ok": 0, "changed": 0, "unchanged": 0, "would-change": 0,
-             "rolled-back": 0, "failed": 0, "not-touched": 0}
+             "rolled-back": 0, "failed": 0, "not-touched": 0, "unknown": 0}
         for r in self.results:
             c[r.status] = c.get(r.status, 0) + 1
             if r.status in ("changed", "unchanged", "would-change"):
@@ -139,9 +148,11 @@ class PushReport:
         return all(r.status in ("changed", "unchanged", "would-change") for r in self.results)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "dry_run": self.dry_run, "seconds": round(self.seconds, 2), "summary": self.counts(),
-                "waves": self.waves, "stopped": self.stopped, "untouched": self.untouched,
-                "devices": [r.as_dict() for r in self.results]}
+        """The report as written and printed: device text with every secret masked (one helper)."""
+        d = {"ok": self.ok, "dry_run": self.dry_run, "seconds": round(self.seconds, 2), "summary": self.counts(),
+             "waves": self.waves, "stopped": self.stopped, "untouched": self.untouched, "unknown": self.unknown,
+             "devices": [r.as_dict() for r in self.results]}
+        return dict(mask_secrets(d, self.secrets))
 
 
 def plan_waves(n: int, canary: int = 0, batch_size: int | None = None) -> list[list[int]]:
@@ -176,6 +187,7 @@ def parse_batch(spec: str, total: int) -> int:
 
 
 STATE_KINDS = ("ospf", "ospf6", "bfd", "bgp")
+FAILED = ("failed", "rolled-back", "unknown")     # statuses that count against the failure budget
 
 
 def _iface_of(key: str) -> str:
@@ -186,9 +198,12 @@ def _iface_of(key: str) -> str:
 class PushEngine:
     def __init__(self, plans: list[Plan], creds: Credentials, options: PushOptions,
                  vantage: Vantage | None = None, opener: Opener = open_session,
-                 progress: Progress = lambda d, e, x: None) -> None:
+                 progress: Progress = lambda d, e, x: None, secrets: Iterable[str] = ()) -> None:
         self.plans, self.creds, self.opt = plans, creds, options
-        self.vantage, self.opener, self.progress = vantage, opener, progress
+        self.vantage, self.opener = vantage, opener
+        # the password and any other secret (routing keys) are masked in progress lines and the report
+        self.secrets = tuple(s for s in (creds.password.reveal() if creds.password else "", *secrets) if s)
+        self.progress: Progress = lambda d, e, x: progress(d, e, mask_text(str(x), self.secrets))
         self._lock = threading.Lock()
         self._changed: set[str] = set()          # devices changed (staged) in this push so far
 
@@ -247,14 +262,9 @@ class PushEngine:
         ours = f"interface {iface}" in lv.touched or any(t.startswith(ROUTING_SECTIONS) for t in lv.touched)
         return bool(peer) and peer in changed and not ours
 
-    def _check(self, lv: _Live, changed: set[str]) -> None:
-        """One verification round for one device; sets ``lv.verified`` when the verdict is in."""
+    def _check(self, lv: _Live, changed: set[str], reach: dict[str, bool]) -> None:
+        """One verification round for one device (``reach``: the wave's probe); sets ``lv.verified``."""
         p = lv.plan
-        now = time.monotonic()
-        if not lv.verify_started:
-            lv.verify_started = now
-            lv.deadline = min(lv.staged_at + self.opt.confirm_timeout, now + self.opt.settle_timeout)
-            self.progress(p.target.name, "verify", "")
         state = self._session(lv).protocol_state()
         if state.get("parsed") is not True:
             raise DeviceError(f"{p.target.name}: protocol state was not read")
@@ -262,13 +272,12 @@ class PushEngine:
         blamed = {k: [x for x in v if not self._excused(lv, x, changed)] for k, v in lost.items()}
         blamed = {k: v for k, v in blamed.items() if v}
         excused = {k: sorted(set(lost[k]) - set(blamed.get(k, []))) for k in lost if lost[k]}
-        reach = {a: self.vantage.reachable(a) for a in p.loopbacks} if self.vantage else {}
+        mine = {a: reach.get(a, False) for a in p.loopbacks} if self.vantage else {}
         lv.last = {"lost": blamed, "excused": {k: v for k, v in excused.items() if v},
-                   "reachable": reach, "vantage": getattr(self.vantage, "name", None)}
-        now = time.monotonic()
-        if not blamed and all(reach.values()) and now >= lv.hold_until:
+                   "reachable": mine, "vantage": getattr(self.vantage, "name", None)}
+        if not blamed and all(mine.values()):
             lv.verified = True
-        elif now >= lv.deadline:
+        elif time.monotonic() >= lv.deadline:
             lv.verified = False
 
     def _verdict(self, lv: _Live) -> None:
@@ -286,14 +295,13 @@ class PushEngine:
                 why.append(f"not confirmed within --confirm-timeout {self.opt.confirm_timeout:g}s")
             r.error = "verification failed: " + ("; ".join(why) or "timed out")
 
-    def _round(self, lv: _Live, changed: set[str]) -> None:
-        """Check once; when decided, confirm or restore at once (inside the same worker slot)."""
+    def _round(self, lv: _Live, changed: set[str], reach: Future[dict[str, bool]] | None) -> None:
+        """Check once (waiting for the wave's reachability probe); when decided, confirm or restore at once."""
         if self.opt.verify:
-            self._check(lv, changed)
+            self._check(lv, changed, reach.result() if reach is not None else {})
         else:
             lv.verified = True
         if lv.verified is None:
-            lv.next_check = time.monotonic() + 0.5
             return
         if self.opt.verify:
             self._verdict(lv)
@@ -304,36 +312,54 @@ class PushEngine:
         self._close(lv)
 
     def _wave(self, wave: list[_Live]) -> None:
-        """Stage the wave and verify it together: each device is checked as soon as its own hold has
-        passed, while the rest of the wave is still being staged (two pools of ``workers``), so the
-        hold windows of the whole wave overlap — one hold per wave, not one per worker slot."""
-        stage_pool = ThreadPoolExecutor(max_workers=max(1, min(self.opt.workers, len(wave))))
-        check_pool = ThreadPoolExecutor(max_workers=max(1, min(self.opt.workers, len(wave))))
+        """Apply to the whole wave, hold it ONCE, then verify the wave together.
+
+        1. stage every device of the wave (``workers`` in parallel);
+        2. one shared hold window: until ``min_hold`` after the wave's last change (a wave whose
+           devices had no adjacencies to lose holds nothing);
+        3. verification rounds over the undecided devices: ONE reachability probe of all their
+           loopbacks from the vantage (started first, it runs while the devices' states are read),
+           and per device one state read; a device whose verdict is in is confirmed or restored at
+           once in the same task. Undecided devices are read again after a second, until their
+           deadline (``settle_timeout`` after the wave's verify began, at most ``confirm_timeout``
+           after their change), then restored.
+        So a wave costs one stage pass, one hold and one verify pass — not one hold per worker slot.
+        """
+        self._pool(wave, "stage", self._stage)
+        staged = [lv for lv in wave if lv.result.status == "staged"]
+        if not staged:
+            return
+        hold_end = max(lv.hold_until for lv in staged)
+        if self.opt.verify and hold_end > time.monotonic():
+            self.progress("*", "hold", f"{len(staged)} device(s) changed; holding {hold_end - time.monotonic():.1f}s")
+            while time.monotonic() < hold_end:       # bounded by min_hold; small steps keep Ctrl-C prompt
+                time.sleep(min(0.2, max(0.0, hold_end - time.monotonic())))
+        started = time.monotonic()
+        for lv in staged:
+            lv.verify_started = started
+            lv.deadline = min(lv.staged_at + self.opt.confirm_timeout, started + self.opt.settle_timeout)
+            if self.opt.verify:
+                self.progress(lv.plan.target.name, "verify", "")
+        changed = set(self._changed)
+        probe = ThreadPoolExecutor(max_workers=1)
         try:
-            staging = [stage_pool.submit(self._guard, lv, "stage", lambda lv=lv: self._stage(lv)) for lv in wave]
-            inflight: dict[int, Any] = {}
+            rounds = 0
             while True:
-                for f in staging:                     # an interrupt inside a worker surfaces here
-                    if f.done():
-                        f.result()
-                for i, f in list(inflight.items()):
-                    if f.done():
-                        f.result()
-                        del inflight[i]
-                now = time.monotonic()
-                changed = set(self._changed)
-                for i, lv in enumerate(wave):
-                    if i not in inflight and lv.result.status == "staged" and now >= max(lv.hold_until, lv.next_check):
-                        inflight[i] = check_pool.submit(self._guard, lv, "verify",
-                                                        lambda lv=lv, c=changed: self._round(lv, c))
-                busy = inflight or any(not f.done() for f in staging)
-                if not busy and not any(lv.result.status == "staged" for lv in wave):
+                todo = [lv for lv in staged if lv.result.status == "staged"]
+                if not todo:
                     break
-                time.sleep(0.05 if inflight else 0.1)
+                rounds += 1
+                t_round = time.monotonic()
+                reach: Future[dict[str, bool]] | None = None
+                if self.opt.verify and self.vantage is not None:
+                    addrs = [a for lv in todo for a in lv.plan.loopbacks]
+                    reach = probe.submit(reach_many, self.vantage, addrs, self.opt.workers)
+                self._pool(todo, "verify", lambda lv, r=reach: self._round(lv, changed, r))
+                if any(lv.result.status == "staged" for lv in staged):
+                    # undecided: read again a second after this round began (bounded by each deadline)
+                    time.sleep(max(0.0, min(1.0 - (time.monotonic() - t_round), 1.0)))
         finally:
-            # interrupted: devices not yet started are left alone (not staged only to be restored)
-            stage_pool.shutdown(wait=True, cancel_futures=True)
-            check_pool.shutdown(wait=True, cancel_futures=True)
+            probe.shutdown(wait=True, cancel_futures=True)
 
     # ------------------------------------------------------------------ phase 3: confirm / restore
     def _confirm(self, lv: _Live) -> None:
@@ -352,30 +378,33 @@ class PushEngine:
         self.progress(p.target.name, "rollback", r.error or "")
         t0 = time.monotonic()
         try:
-            self._session(lv)
+            sess = self._session(lv)
             aborted = False
             try:
-                aborted = lv.session.abort()
-            except Exception:
+                aborted = sess.abort()
+            except Exception as exc:     # e.g. VRP refused or lost the abort: fall back to the reverse diff
+                r.rollback["abort_error"] = str(exc)
                 aborted = False
             if not aborted:
-                current = lv.session.running_config()
+                current = sess.running_config()
                 back = confdiff.diff(current, lv.before, dialect, full=True)
                 cmds = confdiff.commands(back, lv.before, dialect)
                 try:
-                    lv.session.apply(cmds)
+                    sess.apply(cmds)
                 except DeviceError as exc:   # best effort: every line that can be restored is; compare below
                     r.rollback["apply_error"] = str(exc)
-            after = lv.session.running_config()
+            after = sess.running_config()
             equal = confdiff.equivalent(after, lv.before, dialect)
-            r.rollback.update({"restored": equal, "equal_to_before": equal, "seconds": round(time.monotonic() - t0, 2)})
-            r.status = "rolled-back" if equal else "failed"
+            r.rollback.update({"restored": equal, "equal_to_before": equal, "aborted": aborted,
+                               "seconds": round(time.monotonic() - t0, 2)})
+            r.status = "rolled-back" if equal else "unknown"
             if not equal:
-                r.error = (r.error or "") + "; rollback applied but the running config differs from the rollback point"
-        except Exception as exc:
-            r.rollback = {"restored": False, "error": str(exc)}
-            r.status = "failed"
-            r.error = f"{r.error + '; ' if r.error else ''}rollback impossible: {exc}"
+                r.error = ((r.error or "") + "; rollback applied but the running config differs from the rollback "
+                           "point: device state UNKNOWN, check it by hand")
+        except Exception as exc:    # could not restore or could not read back: nobody knows what it runs
+            r.rollback.update({"restored": False, "error": str(exc)})
+            r.status = "unknown"
+            r.error = f"{r.error + '; ' if r.error else ''}rollback impossible: {exc}: device state UNKNOWN"
 
     def _close(self, lv: _Live) -> None:
         if lv.session is not None:
@@ -417,7 +446,7 @@ class PushEngine:
             pool.shutdown(wait=True, cancel_futures=True)
 
     def _stop_reason(self, wave_no: int, canary: bool, wave: list[_Live], failures: int) -> str | None:
-        bad = [lv.plan.target.name for lv in wave if lv.result.status in ("failed", "rolled-back")]
+        bad = [lv.plan.target.name for lv in wave if lv.result.status in FAILED]
         if canary and bad:
             return f"canary failed ({', '.join(bad)}): no further device touched"
         if self.opt.max_fail is not None and failures >= self.opt.max_fail:
@@ -446,7 +475,7 @@ class PushEngine:
                     self.progress("*", "wave", f"{n + 1}/{len(waves)}{' (canary)' if is_canary else ''}: "
                                                f"{len(wave)} device(s)")
                 self._wave(wave)
-                failures += sum(lv.result.status in ("failed", "rolled-back") for lv in wave)
+                failures += sum(lv.result.status in FAILED for lv in wave)
                 stopped = self._stop_reason(n, is_canary, wave, failures)
                 if stopped:
                     self.progress("*", "stop", stopped)
@@ -460,4 +489,5 @@ class PushEngine:
         for lv in lives:
             self._done(lv)
         return PushReport([lv.result for lv in lives], time.monotonic() - t0, self.opt.dry_run,
-                          waves=[[lives[i].plan.target.name for i in w] for w in waves], stopped=stopped)
+                          waves=[[lives[i].plan.target.name for i in w] for w in waves], stopped=stopped,
+                          secrets=self.secrets)

@@ -24,7 +24,7 @@ from typing import Any
 
 from egovops.changelock import DEFAULT_WAIT, ChangeLocked, change_lock, run_stamp, unique_dir
 from egovops.model.province import Province
-from egovops.network.credentials import Credentials
+from egovops.network.credentials import Credentials, mask_secrets
 from egovops.network.push import DeviceResult, Opener, Plan, Progress, PushEngine, PushOptions, PushReport, parse_batch
 
 # safe on production, fast in the lab (each can be overridden on the command line)
@@ -120,6 +120,23 @@ def credentials_of(province: Province, vault: str | None) -> Credentials:
     return c
 
 
+def secrets_of(province: Province, creds: Credentials) -> list[str]:
+    """Every secret a push or verify could echo: the login password and the routing-protocol keys.
+
+    What :func:`egovops.network.credentials.mask_secrets` masks in reports and printed output
+    (device errors quote what the device was sent or refused).
+    """
+    from egovops.network import credentials, routing_keys
+
+    out = [creds.password.reveal()] if creds.password else []
+    try:
+        keys = routing_keys.load(province)
+    except (credentials.CredentialError, OSError):
+        return out
+    sets = [keys.values()] + [routing_keys.industry_values(keys.values(), c.slug) for c in province.managed_industry()]
+    return out + [str(v) for ks in sets for k, v in ks.items() if k != "key_id" and v]
+
+
 def selection_of(province: Province, limit: str | None):
     from egovops.network.targets import SelectionError, select
 
@@ -210,7 +227,7 @@ def push(req: PushRequest, progress: Progress = lambda d, e, x: None,
                        canary=waves["canary"], batch_size=waves["batch_size"], max_fail=waves["max_fail"])
     settings = {"workers": req.workers, "waves": None, **{k: waves[k] for k in ("canary", "batch", "max_fail")}}
     if req.dry_run:
-        rep = PushEngine(plans, creds, opts, vantage=None, progress=progress).run()
+        rep = PushEngine(plans, creds, opts, vantage=None, progress=progress, secrets=secrets_of(p, creds)).run()
         out = PushOutcome(rep, p.meta.name, vendor, sel.skipped, creds.as_dict(), settings)
         out.settings["waves"] = rep.waves
         return out
@@ -227,7 +244,7 @@ def push(req: PushRequest, progress: Progress = lambda d, e, x: None,
             ensure_lab_router_sysctls(p, sel.routers, log=lambda m: (notes.append(m), log(m)))
         stamp = run_stamp()
         opts.backup_dir = unique_dir(state_dir / "rollback", stamp)
-        rep = PushEngine(plans, creds, opts, vantage=vantage, progress=progress).run()
+        rep = PushEngine(plans, creds, opts, vantage=vantage, progress=progress, secrets=secrets_of(p, creds)).run()
         out = PushOutcome(rep, p.meta.name, vendor, sel.skipped, creds.as_dict(), settings,
                           rollback_dir=opts.backup_dir, lab_notes=notes)
         out.settings["waves"] = rep.waves
@@ -284,4 +301,5 @@ def verify(req: NetRequest, vantage: str = "auto", wait: float = 0.0, matrix: bo
         raise NetInputError("net verify needs a vantage (reachability is its point)")
     nodes, vof = (lab_node_vantages(p) if matrix and is_lab(p) else (None, None))
     rep = run_verify(p, sel.routers, vendor, creds, v, req.workers, nodes, vof, wait, progress=progress)
+    rep.protocols = mask_secrets(rep.protocols, secrets_of(p, creds))   # device errors, printed and --json
     return rep, sel, v, nodes

@@ -35,6 +35,8 @@ def _summary(out: PushOutcome) -> str:
     c = out.report.counts()
     s = (f"{c['changed']} changed, {c['unchanged']} unchanged, {c['rolled-back']} rolled back, "
          f"{c['failed']} failed, {c['not-touched']} not touched of {c['total']} in {out.report.seconds:.1f}s")
+    if out.report.unknown:
+        s += f"; state UNKNOWN (rollback failed): {', '.join(out.report.unknown)}"
     return s + (f"; stopped: {out.report.stopped}" if out.report.stopped else "")
 
 
@@ -53,7 +55,8 @@ def push(ctx: DeployContext) -> StepResult:
                       {"summary": c, "report": str(out.report_path) if out.report_path else None,
                        "rollback_point": str(out.rollback_dir) if out.rollback_dir else None,
                        "untouched": out.report.untouched,
-                       "failed": [r.name for r in out.report.results if r.status in ("failed", "rolled-back")]})
+                       "failed": [r.name for r in out.report.results if r.status in ("failed", "rolled-back", "unknown")],
+                       "unknown": out.report.unknown})
 
 
 def plan(ctx: DeployContext) -> StepResult:

@@ -30,6 +30,17 @@ def _ping_argv(address: str, wait_s: int = 1) -> list[str]:
     return ["ping", "-6" if ip.version == 6 else "-4", "-n", "-q", "-c", "1", "-W", str(wait_s), str(ip)]
 
 
+def _addresses(text: str) -> set[str]:
+    """The addresses fping printed as alive (one per line; anything else is not an answer)."""
+    out: set[str] = set()
+    for ln in text.splitlines():
+        try:
+            out.add(str(ipaddress.ip_address(ln.split()[0])))
+        except (ValueError, IndexError):
+            continue
+    return out
+
+
 class CommandVantage:
     """Ping from wherever ``prefix`` runs the command: ``ip netns exec NS`` (lab) or ``ssh probe`` (production)."""
 
@@ -42,6 +53,29 @@ class CommandVantage:
                                   stderr=subprocess.DEVNULL, timeout=self.timeout_s).returncode == 0
         except subprocess.TimeoutExpired:
             return False
+
+    def reachable_many(self, addresses: Iterable[str], workers: int = 16) -> dict[str, bool]:
+        """Every address at once: ONE ``fping`` where the vantage runs (else one ping each, in parallel).
+
+        Why: a wave of 123 routers has 246 loopbacks; one ``ip netns exec … ping`` per address cost
+        ~0.8 s each on the loaded lab machine (1558 of them in one fleet push: the largest share of the
+        verify time). fping sends to all of them together and prints the ones that answered.
+        """
+        addrs = list(dict.fromkeys(str(ipaddress.ip_address(a)) for a in addresses))
+        if not addrs:
+            return {}
+        argv = self.prefix + ["fping", "-a", "-q", "-r", "2", "-t", "700", "-i", "1", *addrs]
+        try:
+            res = subprocess.run(argv, capture_output=True, text=True,
+                                 timeout=self.timeout_s + 3 * len(addrs) * 0.01 + 3)
+        except subprocess.TimeoutExpired:
+            return dict.fromkeys(addrs, False)
+        except FileNotFoundError:
+            res = None
+        if res is None or res.returncode not in (0, 1):   # no fping there (127), bad argument (>= 2)
+            with ThreadPoolExecutor(max_workers=max(1, min(workers, len(addrs)))) as pool:
+                return dict(zip(addrs, pool.map(self.reachable, addrs), strict=True))
+        return {a: a in _addresses(res.stdout) for a in addrs}
 
     def describe(self) -> str:
         return f"{self.name} ({shlex.join(self.prefix)})"
@@ -63,7 +97,11 @@ class SshVantage(CommandVantage):
 
 
 def reach_many(vantage: Vantage, addresses: Iterable[str], workers: int = 16) -> dict[str, bool]:
+    """Reachability of every address: the vantage's batch probe where it has one, else one check each."""
     addrs = list(dict.fromkeys(addresses))
+    batch = getattr(vantage, "reachable_many", None)
+    if callable(batch):
+        return dict(batch(addrs, workers))
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(addrs) or 1))) as pool:
         return dict(zip(addrs, pool.map(vantage.reachable, addrs), strict=True))
 

@@ -217,9 +217,11 @@ def test_device_dying_mid_push_is_named_and_others_finish():
     routers[2].die_during_apply = True
     rep = run(Fleet(routers), [plan(r.name, config(r.name, cost=40)) for r in routers])
     by = {r.name: r for r in rep.results}
-    assert by["r2"].status == "failed"
-    assert "r2" in by["r2"].error and "rollback impossible" in by["r2"].error
+    # half applied and the session gone: nobody knows what r2 runs now - said so, never "failed" and forgotten
+    assert by["r2"].status == "unknown" and rep.unknown == ["r2"] and rep.as_dict()["unknown"] == ["r2"]
+    assert "r2" in by["r2"].error and "rollback impossible" in by["r2"].error and "UNKNOWN" in by["r2"].error
     assert all(by[f"r{i}"].status == "changed" for i in (0, 1, 3))
+    assert not rep.ok and rep.counts()["unknown"] == 1
 
 
 def test_open_sessions_are_bounded_by_the_wave():
@@ -284,3 +286,36 @@ def test_interrupt_leaves_devices_not_yet_started_untouched():
         engine.run()
     assert all(r.applied == [] for r in routers)     # nothing was staged after the interrupt
     assert fleet.open_now == 0
+
+
+def test_password_quoted_by_a_device_error_is_masked_in_report_and_progress():
+    """A device that refuses a line echoes it: the error (report JSON, table, progress) must not carry secrets."""
+    routing_key = "ospf-Key-77aa"
+
+    class Echoing(FakeSession):
+        def apply(self, commands):
+            raise DeviceError(f"{self.r.name}: the device refused: username ops password {CANARY}; "
+                              f"ip ospf message-digest-key 1 md5 {routing_key}")
+
+    routers = [FakeRouter("r1", config("r1"))]
+    fleet = Fleet(routers)
+
+    def opener(target, creds):
+        s = fleet.opener(target, creds)
+        e = Echoing(s.r, target)
+        e.close = s.close
+        return e
+
+    lines: list[str] = []
+    rep = PushEngine([plan("r1", config("r1", cost=77))], CREDS, PushOptions(workers=1, min_hold=0),
+                     vantage=Reach(), opener=opener, progress=lambda d, e, x: lines.append(f"{d} {e} {x}"),
+                     secrets=[routing_key]).run()
+    data = rep.as_dict()
+    blob = json.dumps(data)
+    assert data["devices"][0]["status"] in ("rolled-back", "unknown")
+    assert "the device refused" in blob and MASK in blob              # the error is reported, masked
+    assert CANARY not in blob and routing_key not in blob
+    assert lines and not any(CANARY in ln or routing_key in ln for ln in lines)
+    assert any(MASK in ln for ln in lines)
+    # the unmasked object is still the engine's own (never serialised without as_dict)
+    assert CANARY in rep.results[0].error

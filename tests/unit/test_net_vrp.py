@@ -245,3 +245,58 @@ def test_frr_session_names_the_device_on_unreadable_state():
     s = frr({**GOOD_FRR, "show bfd peers json": "% Unknown command: show bfd peers json"})
     with pytest.raises(DeviceError, match="^hefei-rt: protocol state not readable"):
         s.protocol_state()
+
+
+# ---------------------------------------------------------------- engine + VrpSession: a failed abort is UNKNOWN
+class AbortFails(FakeVrp):
+    """A VRP8 box whose abort of the trial fails: refused with VRP's recorded message, or the channel dies."""
+
+    def __init__(self, channel_dies: bool) -> None:
+        super().__init__()
+        self.channel_dies = channel_dies
+        self.dead = False
+
+    def send_command_timing(self, command, read_timeout=None):
+        if command.startswith("abort trial persist "):
+            self.log.append(command)
+            if self.channel_dies:
+                self.dead = True
+                raise OSError("Socket is closed")
+            return "Error: The system is busy in committing configuration. Please wait a moment."
+        return super().send_command_timing(command, read_timeout)
+
+    def send_command(self, command, read_timeout=None):
+        if self.dead:
+            raise OSError("Socket is closed")
+        return super().send_command(command, read_timeout)
+
+
+@pytest.mark.parametrize("channel_dies", [False, True], ids=["abort-refused", "channel-lost"])
+def test_failed_abort_of_a_trial_reports_the_device_state_unknown(channel_dies):
+    from egovops.network.push import Plan, PushEngine, PushOptions
+
+    fake = AbortFails(channel_dies)
+    before = "\n".join(fake.running) + "\n"
+    intended = before.replace(" ospf cost 10", " ospf cost 20")
+
+    class Down:                       # verification fails: the loopback does not answer after the change
+        name = "test vantage"
+
+        def reachable(self, address):
+            return False
+
+    plan = Plan(Target("hefei-rt", "huawei_vrp", "198.18.0.1", ports=PORTS), intended, loopbacks=("198.18.0.1",))
+    opts = PushOptions(workers=1, min_hold=0, settle_timeout=0.2, confirm_timeout=60)
+    rep = PushEngine([plan], Credentials("u", None, "test"), opts, vantage=Down(),
+                     opener=lambda t, c: session(fake)).run()
+    r = rep.results[0]
+    assert "commit trial 60 persist egovops-hefei-rt" in fake.log and "abort trial persist egovops-hefei-rt" in fake.log
+    assert fake.trial is not None                    # the trial is still pending on the box
+    assert r.status == "unknown", (r.status, r.error)
+    assert rep.unknown == ["hefei-rt"] and rep.as_dict()["unknown"] == ["hefei-rt"]
+    assert "UNKNOWN" in r.error and "verification failed" in r.error and not rep.ok
+    assert rep.counts()["unknown"] == 1 and r.rollback["restored"] is False
+    if channel_dies:
+        assert "Socket is closed" in r.rollback["abort_error"] and "rollback impossible" in r.error
+    else:
+        assert r.rollback["equal_to_before"] is False and r.rollback["aborted"] is False

@@ -118,8 +118,13 @@ views = {
         r"  stub(?: no-summary)?$$",
         rf"  filter ip-prefix {NAME} (?:import|export)$$",
     ],
-    "Ospf3": [rf" router-id {IP}$$", rf" area {AREA}$$", r" import-route (?:bgp|static|direct)$$",
-              r"  stub(?: no-summary)?$$", rf"  filter ipv6-prefix {NAME} (?:import|export)$$"],
+    "Ospf3": [
+        rf" router-id {IP}$$",
+        rf" area {AREA}$$",
+        r" import-route (?:bgp|static|direct)$$",
+        r"  stub(?: no-summary)?$$",
+        rf"  filter ipv6-prefix {NAME} (?:import|export)$$",
+    ],
     "Bfd": [],
     "Vty": [
         r" authentication-mode aaa$$",

@@ -128,11 +128,15 @@ def test_comply_unwritable_output_exits_2_before_scanning(opt, tmp_path, monkeyp
         raise AssertionError("scanned although the output cannot be written")
 
     monkeypatch.setattr(runner_mod, "scan", no_scan)
+    # the default --out is <repo>/build/compliance/<name>: pointed at a folder of the test's own, which must
+    # stay absent (a unit test never writes into the repository; this one once did, for --textfile)
+    fake_repo = tmp_path / "repo"
+    monkeypatch.setattr("egovops.compliance.targets.REPO", fake_repo)
     blocker = tmp_path / "a-file"
     blocker.write_text("x", encoding="utf-8")
-    # the other output stays inside tmp_path too (the default --out is build/compliance/<name> in the repo)
     other = ["--textfile", str(tmp_path / "ok" / "x.prom")] if opt == "--out" else ["--out", str(tmp_path / "ok")]
     res = CliRunner().invoke(cli, ["comply", "--inventory", str(REPO / "inventories" / "anhui"), "--json",
                                    opt, str(blocker / "sub" / "x.prom"), *other])
     assert res.exit_code == 2, res.output
     assert "cannot write the reports or metrics" in json.loads(res.stdout)["error"]
+    assert not fake_repo.exists(), "the command wrote into the repository's default output folder"

@@ -141,16 +141,23 @@ def _rules(province: Province, slug: str) -> list[dict[str, Any]] | None:
     return None  # not a node of ours (an industry cloud's host): its firewall is its department's
 
 
-def plan(province: Province, hosts: list[str], sample: int) -> FlowPlan:
-    """Probes among ``hosts`` (selected and up): every catalogue call in both families, and ``sample``
-    node pairs (both families) the callee's derived firewall does not admit on a called port."""
+def plan(province: Province, hosts: list[str], sample: int, selected: set[str] | None = None) -> FlowPlan:
+    """Probes among ``hosts`` (up): every catalogue call in both families, and ``sample`` node pairs
+    (both families) the callee's derived firewall does not admit on a called port. With ``selected``
+    (``--limit``), only the flows with an end among them."""
     if not 0 <= sample <= MAX_SAMPLE:
         raise FlowInputError(f"--sample {sample}: between 0 and {MAX_SAMPLE} denied node pairs")
     up = set(hosts)
+    sel = up if selected is None else up & selected
+
+    def touches(a: str, b: str) -> bool:
+        return a in sel or b in sel
     calls = node_calls(province)
     grouped: dict[tuple[str, str, int], list[str]] = {}
     not_tested = []
     for c in calls:
+        if not touches(c.caller, c.callee):
+            continue
         if c.caller in up and c.callee in up:
             grouped.setdefault((c.caller, c.callee, c.port), []).append(c.label)
         else:
@@ -172,7 +179,7 @@ def plan(province: Province, hosts: list[str], sample: int) -> FlowPlan:
             continue
         for caller in sorted(up - {callee}):
             src = _address(province, caller)
-            if src is None:
+            if src is None or not touches(caller, callee):
                 continue
             for port in ports:
                 fams = [f for f in FAMILIES if not admits(rules, province, _ip(src, f), port)]
@@ -310,7 +317,8 @@ def _connect_from(province: Province, caller: str, probes: list[tuple[int, Probe
     return list(out)
 
 
-def _hosts(province: Province, limit: str | None) -> list[str]:
+def _hosts(province: Province, limit: str | None) -> tuple[list[str], set[str] | None]:
+    """(hosts up, hosts the limit selects or None): a flow is probed when one of its ends is selected."""
     if province.meta.environment != "lab":
         raise FlowInputError(
             f"{province.meta.name} is a {province.meta.environment} inventory: net flows opens test connections "
@@ -324,7 +332,7 @@ def _hosts(province: Province, limit: str | None) -> list[str]:
     up = [h.name for h in st.hosts if h.up]
     if limit and not any(matches(province, h.name, limit) for h in st.hosts):
         raise FlowInputError(f"--limit {limit!r} matches no host of lab {province.meta.name}")
-    return [h for h in up if matches(province, h, limit)]
+    return up, ({h for h in up if matches(province, h, limit)} if limit else None)
 
 
 def run(req: FlowRequest, progress: Callable[[str], None] = lambda m: None) -> FlowReport:
@@ -333,7 +341,8 @@ def run(req: FlowRequest, progress: Callable[[str], None] = lambda m: None) -> F
     p = req.province
     if not 0.1 <= req.timeout_s <= 30:
         raise FlowInputError(f"--timeout {req.timeout_s}: between 0.1 and 30 seconds")
-    pl = plan(p, _hosts(p, req.limit), req.sample)
+    up, selected = _hosts(p, req.limit)
+    pl = plan(p, up, req.sample, selected)
     rep = FlowReport(p.meta.name, not_tested=pl.not_tested, candidates=pl.candidates)
     probes = pl.allowed + pl.denied
     if not pl.allowed:

@@ -108,9 +108,10 @@ def test_removing_a_call_closes_its_port_on_the_callee(flat_lab):
 
 def test_validation_refuses_a_wide_open_service_port(flat_lab):
     zones = flat_lab / "zones.yaml"
-    text = zones.read_text(encoding="utf-8")
-    assert text.count("from: extranet, kinds: [dr], why") == 1
-    zones.write_text(text.replace("from: extranet, kinds: [dr], why", "from: extranet, why"), encoding="utf-8")
+    doc = yaml.safe_load(zones.read_text(encoding="utf-8"))
+    (entry,) = [h for h in doc["host_firewall"] if h["port"] == 8443 and h["from"] == "extranet"]
+    assert entry.pop("kinds") == ["dr"]
+    zones.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
     with pytest.raises(InventoryError) as exc:
         load_inventory(flat_lab)
     (pr,) = [x for x in exc.value.problems if x.kind == "overlap"]
@@ -216,3 +217,28 @@ def test_comply_checks_the_catalogue_rule_in_each_family():
         h = Host(text)
         out = intrusion.host_firewall(h, Ctx("hefei", {"egov_host_firewall": [rule]}, role_params(), host=h))
         assert out.status == status, out.evidence
+
+
+def test_a_lab_industry_cloud_consumes_are_calls_on_the_wire_and_in_the_provinces_firewall():
+    p = load_inventory(REPO / "tests" / "fixtures" / "inventories" / "flowlab")   # lab_industry: [transport]
+    (cloud,) = p.managed_industry()
+    calls = [c for c in node_calls(p) if c.caller == cloud.slug]
+    assert {c.callee_service for c in calls} == set(cloud.consumes) and {c.callee for c in calls} == {"province"}
+    (rule,) = [r for r in host_rules(p, p.node("province")) if r["from"] == "nodes"]
+    assert str(cloud.service_v4) in rule["sources"]["ipv4"] and str(cloud.service_v6) in rule["sources"]["ipv6"]
+    assert not any(r["from"] == "nodes" for r in host_rules(p, p.node("hefei"))
+                   if str(cloud.service_v4) in r.get("sources", {}).get("ipv4", []))
+    pl = plan(p, [*FIVE, cloud.slug], sample=64)
+    mine = [x for x in pl.allowed if x.caller == cloud.slug]
+    assert {(x.callee, x.family) for x in mine} == {("province", "ipv4"), ("province", "ipv6")}
+    assert mine[0].source == str(cloud.address.ipv4.ip) or mine[0].source == str(cloud.address.ipv6.ip)
+    assert {x.callee for x in pl.denied if x.caller == cloud.slug} == {"hefei", "chuzhou", "dr-local", "dr-remote"}
+    assert not [x for x in pl.denied if x.callee == cloud.slug]   # its own firewall is its department's
+
+
+def test_limit_keeps_the_flows_with_an_end_selected(lab_province):
+    pl = plan(lab_province, FIVE, sample=64, selected={"hefei"})
+    assert {(x.caller, x.callee) for x in pl.allowed} == {("hefei", "province"), ("province", "hefei")}
+    assert pl.denied and all("hefei" in (x.caller, x.callee) for x in pl.denied)
+    assert {(x.caller, x.callee) for x in pl.denied} == {("chuzhou", "hefei"), ("hefei", "chuzhou"),
+                                                         ("dr-local", "hefei"), ("dr-remote", "hefei")}

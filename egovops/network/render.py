@@ -246,8 +246,10 @@ def load_intent_file(path: Path) -> dict[str, Any]:
 
 
 def intents(province: Province, limit: str | None = None) -> list[dict[str, Any]]:
-    """Intents of the routers selected by ``limit`` (external stand-ins included: the lab pushes them too)."""
-    return [build_intent(province, r) for r in province.routers if matches(province, r.name, limit)]
+    """Intents of the routers selected by ``limit`` (external stand-ins included: the lab pushes them too;
+    the managed industry clouds' routers too: the lab plays them, production hands the config to their department)."""
+    routers = [*province.routers, *(c.router for c in province.managed_industry())]
+    return [build_intent(province, r) for r in routers if matches(province, r.name, limit)]
 
 
 def render_province(province: Province, vendor: str, limit: str | None = None) -> list[Rendered]:

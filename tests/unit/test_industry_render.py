@@ -223,3 +223,19 @@ def test_lab_selection_and_net_targets(indlab: Province, anhui_province: Provinc
     sel = net_select(anhui_province, "kind:industry")
     assert sel.routers == ["province-rt"]
     assert set(sel.skipped) == {c.router.name for c in anhui_province.managed_industry()}
+
+
+def test_net_render_covers_the_clouds_routers_in_vrp_grammar(anhui_province: Province, repo_root) -> None:
+    """Production: `net render --limit kind:industry` gives the core and each existing cloud's router
+    (the department's reference config), and every line is a VRP command of its view."""
+    import io
+
+    import textfsm
+
+    from egovops.network.render import render_province
+
+    grammar = (repo_root / "tests" / "fixtures" / "net" / "huawei_vrp.textfsm").read_text(encoding="utf-8")
+    out = render_province(anhui_province, "huawei_vrp", "kind:industry")
+    assert {r.router for r in out} == {"province-rt"} | {c.router.name for c in anhui_province.managed_industry()}
+    for r in out:
+        assert textfsm.TextFSM(io.StringIO(grammar)).ParseText(r.text) == [[r.router]]

@@ -176,3 +176,16 @@ def test_deploy_step_previews_only_the_limited_stacks(anhui_province: Province, 
     assert res.details["totals"]["stacks"] == 4
     ctx.options["limit"] = "kind:nothing"
     assert step.run(ctx).status == "skipped"
+
+
+def test_entry_point_reads_an_industry_stack_from_pulumi_config(anhui_province: Province) -> None:
+    """stacks/__main__.py (what the Pulumi CLI runs) reads egovops:industry from pulumi.Config and
+    registers the same resources, with the same provider, as the program given the parsed config."""
+    import runpy
+
+    from egovops.stacks import PROJECT_DIR
+
+    via_config, _ = run(anhui_province, "medical", lambda c: runpy.run_path(str(PROJECT_DIR / "__main__.py")))
+    direct, _ = run(anhui_province, "medical", program)
+    assert sorted((r.urn, r.provider) for r in via_config) == sorted((r.urn, r.provider) for r in direct)
+    assert any(r.type == "egovops:industry:IndustryCloud" for r in direct)

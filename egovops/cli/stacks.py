@@ -41,7 +41,7 @@ def _check_stacks(p: Province, stacks: tuple[str, ...], as_json: bool) -> list[s
 
 @click.group("stacks")
 def stacks_group() -> None:
-    """Pulumi stacks: one per node (province, 16 cities, DR sites), verified offline, deployed with the CLI."""
+    """Pulumi stacks: one per node (province, 16 cities, DR sites) and managed industry cloud, verified offline."""
 
 
 @stacks_group.command("config")

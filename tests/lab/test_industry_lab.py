@@ -105,6 +105,13 @@ def test_pushed_and_verified_over_both_families(indlab):
     for router in ("transport-rt", "education-rt"):
         assert {r["family"] for r in data["reachability"] if r["to"] == router and r["ok"]} == {"ipv4", "ipv6"}
         assert rows[router]["up"]["address_ipv6"].split("/")[0] == rows[router]["up"]["address_ipv6"].split("/")[1]
+    # the data plane: each cloud's host reaches the provincial node's service address over v4 and v6
+    prov = p.node("province")
+    for c in (transport, education):
+        for addr in (str(prov.address.ipv4.ip), str(prov.address.ipv6.ip)):
+            ping = subprocess.run(["ip", "netns", "exec", ns_of(p, c.slug), "ping", "-c", "1", "-W", "3", addr],
+                                  capture_output=True, text=True, timeout=20)
+            assert ping.returncode == 0, f"{c.slug} -> province {addr}: {ping.stdout[-300:]}{ping.stderr[-300:]}"
     # the core learnt each cloud's own LAN in both families (BGP for transport, OSPF for education)
     table = routes(p, "province-rt")
     for c, proto in ((transport, "bgp"), (education, "ospf")):

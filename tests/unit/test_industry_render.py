@@ -239,3 +239,13 @@ def test_net_render_covers_the_clouds_routers_in_vrp_grammar(anhui_province: Pro
     assert {r.router for r in out} == {"province-rt"} | {c.router.name for c in anhui_province.managed_industry()}
     for r in out:
         assert textfsm.TextFSM(io.StringIO(grammar)).ParseText(r.text) == [[r.router]]
+
+
+def test_lab_up_industry_without_listed_clouds_is_bad_input(repo_root) -> None:
+    """A lab that lists no cloud refuses --industry before touching anything (no root needed to see it)."""
+    from egovops.lab import LabInputError, lab_up
+    from egovops.model import load_inventory
+
+    testlab = load_inventory(repo_root / "tests" / "fixtures" / "inventories" / "testlab")
+    with pytest.raises(LabInputError, match="lists no industry cloud"):
+        lab_up(testlab, industry=True)

@@ -144,7 +144,7 @@ def _rules(province: Province, slug: str) -> list[dict[str, Any]] | None:
 def plan(province: Province, hosts: list[str], sample: int, selected: set[str] | None = None) -> FlowPlan:
     """Probes among ``hosts`` (up): every catalogue call in both families, and ``sample`` node pairs
     (both families) the callee's derived firewall does not admit on a called port. With ``selected``
-    (``--limit``), only the flows with an end among them."""
+    (``--limit``): the calls with an end among them, and denied flows toward them only."""
     if not 0 <= sample <= MAX_SAMPLE:
         raise FlowInputError(f"--sample {sample}: between 0 and {MAX_SAMPLE} denied node pairs")
     up = set(hosts)
@@ -173,13 +173,13 @@ def plan(province: Province, hosts: list[str], sample: int, selected: set[str] |
                                  port))
     ports = sorted({c.port for c in calls})
     cands = []
-    for callee in sorted(up):
+    for callee in sorted(sel):   # denied: toward selected hosts only (theirs are the firewalls a limited run hardened)
         rules, dst = _rules(province, callee), _address(province, callee)
         if rules is None or dst is None:
             continue
         for caller in sorted(up - {callee}):
             src = _address(province, caller)
-            if src is None or not touches(caller, callee):
+            if src is None:
                 continue
             for port in ports:
                 fams = [f for f in FAMILIES if not admits(rules, province, _ip(src, f), port)]

@@ -239,6 +239,6 @@ def test_a_lab_industry_cloud_consumes_are_calls_on_the_wire_and_in_the_province
 def test_limit_keeps_the_flows_with_an_end_selected(lab_province):
     pl = plan(lab_province, FIVE, sample=64, selected={"hefei"})
     assert {(x.caller, x.callee) for x in pl.allowed} == {("hefei", "province"), ("province", "hefei")}
-    assert pl.denied and all("hefei" in (x.caller, x.callee) for x in pl.denied)
-    assert {(x.caller, x.callee) for x in pl.denied} == {("chuzhou", "hefei"), ("hefei", "chuzhou"),
-                                                         ("dr-local", "hefei"), ("dr-remote", "hefei")}
+    # denied flows only toward the selected host: its firewall is the one a limited harden applied
+    assert {(x.caller, x.callee) for x in pl.denied} == {("chuzhou", "hefei"), ("dr-local", "hefei"),
+                                                         ("dr-remote", "hefei")}

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -33,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from egovops.model import load_inventory  # noqa: E402
 from egovops.network import credentials  # noqa: E402
+from egovops.network.labprep import ensure_lab_router_sysctls  # noqa: E402
 from egovops.network.push import PushEngine, PushOptions  # noqa: E402
 from egovops.network.render import SECURITY  # noqa: E402
 from egovops.network.targets import intent_of, plan_of, select  # noqa: E402
@@ -71,6 +73,10 @@ def main() -> int:
     creds = credentials.load(p)
     credentials.install_redaction(creds)
     vantage = lab_vantage(p)
+    # as `net push` does on a lab (the service layer): the provincial core has more OSPF interfaces than
+    # a namespace's default IGMP membership limit (20) - without this, its 21st+ links never see a hello
+    ensure_lab_router_sysctls(p, names, log=lambda m: print(m, file=sys.stderr))
+    load_start = os.getloadavg()
     print(f"{len(names)} routers in lab {p.meta.name}; warm-up push to the rendered config ...", file=sys.stderr)
     rep, wall = push(p, names, creds, vantage, a.workers, a.min_hold, 0)
     if not rep.ok:
@@ -80,6 +86,7 @@ def main() -> int:
     print(f"warm-up: {rep.counts()} in {wall:.1f}s", file=sys.stderr)
 
     print(f"fleet: {len(names)} routers, one wave, --workers {a.workers} ...", file=sys.stderr)
+    load_fleet = os.getloadavg()
     fleet, fleet_s = push(p, names, creds, vantage, a.workers, a.min_hold, 1)
     fc = fleet.counts()
     print(f"  {fc} in {fleet_s:.1f}s", file=sys.stderr)
@@ -99,10 +106,14 @@ def main() -> int:
     push(p, names, creds, vantage, a.workers, a.min_hold, 0)           # leave the lab at the rendered config
     out = {"devices": len(names), "workers": a.workers, "min_hold_s": a.min_hold,
            "fleet_seconds": round(fleet_s, 2), "fleet_changed": fc["changed"],
+           "fleet_wave_seconds": fleet.wave_seconds,
            "fleet_failed": fc["failed"] + fc["rolled-back"], "fleet_phase_median_seconds": phases,
            "slowest_device": slowest, "slowest_device_seconds": singles[slowest], "single_device_seconds": singles,
            "ratio": round(fleet_s / singles[slowest], 2), "goal_ratio_le": GOAL,
-           "goal_met": fleet_s <= GOAL * singles[slowest]}
+           "goal_met": fleet_s <= GOAL * singles[slowest],
+           # 1/5/15-min load averages of the (shared) machine: at the start, before the fleet push, at the end
+           "load_average": {"start": [round(x, 1) for x in load_start], "fleet": [round(x, 1) for x in load_fleet],
+                            "end": [round(x, 1) for x in os.getloadavg()]}}
     if a.json:
         print(json.dumps(out, indent=2))
     else:
@@ -110,6 +121,7 @@ def main() -> int:
         print(f"fleet push: {out['fleet_seconds']} s ({out['fleet_changed']} changed, {out['fleet_failed']} failed)")
         print(f"slowest single device pushed alone: {slowest} {out['slowest_device_seconds']} s")
         print(f"ratio fleet / slowest single: {out['ratio']} (goal <= {GOAL:g}: {'met' if out['goal_met'] else 'NOT met'})")
+        print(f"load average (1/5/15 min) before the fleet push: {out['load_average']['fleet']}")
     return 0 if out["fleet_failed"] == 0 and not single_failed else 1
 
 

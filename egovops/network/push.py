@@ -31,6 +31,7 @@ If the engine is interrupted, every staged but unconfirmed device is restored be
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -124,6 +125,7 @@ class PushReport:
     waves: list[list[str]] = field(default_factory=list)
     stopped: str | None = None            # why the push stopped early (canary failed, budget spent)
     secrets: tuple[str, ...] = field(default=(), repr=False)   # masked in every output (never serialised)
+    wave_seconds: list[dict[str, float]] = field(default_factory=list)   # where each wave's time went
 
     @property
     def untouched(self) -> list[str]:
@@ -150,7 +152,8 @@ class PushReport:
     def as_dict(self) -> dict[str, Any]:
         """The report as written and printed: device text with every secret masked (one helper)."""
         d = {"ok": self.ok, "dry_run": self.dry_run, "seconds": round(self.seconds, 2), "summary": self.counts(),
-             "waves": self.waves, "stopped": self.stopped, "untouched": self.untouched, "unknown": self.unknown,
+             "waves": self.waves, "wave_seconds": self.wave_seconds, "stopped": self.stopped,
+             "untouched": self.untouched, "unknown": self.unknown,
              "devices": [r.as_dict() for r in self.results]}
         return dict(mask_secrets(d, self.secrets))
 
@@ -206,6 +209,7 @@ class PushEngine:
         self.progress: Progress = lambda d, e, x: progress(d, e, mask_text(str(x), self.secrets))
         self._lock = threading.Lock()
         self._changed: set[str] = set()          # devices changed (staged) in this push so far
+        self.wave_seconds: list[dict[str, float]] = []   # per wave: stage, hold, verify (+confirm) seconds
 
     # ------------------------------------------------------------------ phase 1: stage
     def _stage(self, lv: _Live) -> None:
@@ -215,7 +219,12 @@ class PushEngine:
         self.progress(p.target.name, "connect", p.target.host)
         lv.session = self.opener(p.target, self.creds)
         r.seconds["connect"] = round(time.monotonic() - t0, 3)
-        lv.before = lv.session.running_config()
+        snapshot = getattr(lv.session, "snapshot", None)
+        state: dict[str, Any] | None = None
+        if callable(snapshot) and self.opt.verify and not self.opt.dry_run:
+            lv.before, state = snapshot()         # config + state in one round trip (FRR)
+        else:
+            lv.before = lv.session.running_config()
         d = confdiff.diff(lv.before, p.intended, dialect, full=p.exact)
         lv.diff = d
         r.diff, r.unmanaged = confdiff.render_diff(d), d.unmanaged
@@ -234,7 +243,7 @@ class PushEngine:
         lv.touched = {c.path[0] if c.path else c.line for c in d.changes}
         if self.opt.verify:
             # fail closed: a state that cannot be read raises here, before anything is applied
-            lv.before_state = lv.session.protocol_state()
+            lv.before_state = state if state is not None else lv.session.protocol_state()
         cmds = confdiff.commands(d, p.intended, dialect)
         self.progress(p.target.name, "apply", f"+{r.added} -{r.removed}")
         t1 = time.monotonic()
@@ -295,7 +304,7 @@ class PushEngine:
                 why.append(f"not confirmed within --confirm-timeout {self.opt.confirm_timeout:g}s")
             r.error = "verification failed: " + ("; ".join(why) or "timed out")
 
-    def _round(self, lv: _Live, changed: set[str], reach: Future[dict[str, bool]] | None) -> None:
+    def _verify_one(self, lv: _Live, changed: set[str], reach: Future[dict[str, bool]] | None) -> None:
         """Check once (waiting for the wave's reachability probe); when decided, confirm or restore at once."""
         if self.opt.verify:
             self._check(lv, changed, reach.result() if reach is not None else {})
@@ -325,7 +334,11 @@ class PushEngine:
            after their change), then restored.
         So a wave costs one stage pass, one hold and one verify pass — not one hold per worker slot.
         """
+        t0 = time.monotonic()
+        timing = {"devices": len(wave), "stage": 0.0, "hold": 0.0, "verify": 0.0, "rounds": 0}
+        self.wave_seconds.append(timing)
         self._pool(wave, "stage", self._stage)
+        timing["stage"] = round(time.monotonic() - t0, 2)
         staged = [lv for lv in wave if lv.result.status == "staged"]
         if not staged:
             return
@@ -335,6 +348,7 @@ class PushEngine:
             while time.monotonic() < hold_end:       # bounded by min_hold; small steps keep Ctrl-C prompt
                 time.sleep(min(0.2, max(0.0, hold_end - time.monotonic())))
         started = time.monotonic()
+        timing["hold"] = round(started - t0 - timing["stage"], 2)
         for lv in staged:
             lv.verify_started = started
             lv.deadline = min(lv.staged_at + self.opt.confirm_timeout, started + self.opt.settle_timeout)
@@ -342,8 +356,8 @@ class PushEngine:
                 self.progress(lv.plan.target.name, "verify", "")
         changed = set(self._changed)
         probe = ThreadPoolExecutor(max_workers=1)
+        rounds = 0
         try:
-            rounds = 0
             while True:
                 todo = [lv for lv in staged if lv.result.status == "staged"]
                 if not todo:
@@ -354,12 +368,13 @@ class PushEngine:
                 if self.opt.verify and self.vantage is not None:
                     addrs = [a for lv in todo for a in lv.plan.loopbacks]
                     reach = probe.submit(reach_many, self.vantage, addrs, self.opt.workers)
-                self._pool(todo, "verify", lambda lv, r=reach: self._round(lv, changed, r))
+                self._pool(todo, "verify", functools.partial(self._verify_one, changed=changed, reach=reach))
                 if any(lv.result.status == "staged" for lv in staged):
                     # undecided: read again a second after this round began (bounded by each deadline)
                     time.sleep(max(0.0, min(1.0 - (time.monotonic() - t_round), 1.0)))
         finally:
             probe.shutdown(wait=True, cancel_futures=True)
+            timing["verify"], timing["rounds"] = round(time.monotonic() - started, 2), rounds
 
     # ------------------------------------------------------------------ phase 3: confirm / restore
     def _confirm(self, lv: _Live) -> None:
@@ -438,7 +453,7 @@ class PushEngine:
             return
         pool = ThreadPoolExecutor(max_workers=max(1, min(self.opt.workers, len(lives))))
         try:
-            futs = {pool.submit(self._guard, lv, phase, lambda lv=lv: fn(lv)): lv for lv in lives}
+            futs = {pool.submit(self._guard, lv, phase, functools.partial(fn, lv)): lv for lv in lives}
             for f in as_completed(futs):
                 f.result()
         finally:
@@ -490,4 +505,4 @@ class PushEngine:
             self._done(lv)
         return PushReport([lv.result for lv in lives], time.monotonic() - t0, self.opt.dry_run,
                           waves=[[lives[i].plan.target.name for i in w] for w in waves], stopped=stopped,
-                          secrets=self.secrets)
+                          secrets=self.secrets, wave_seconds=self.wave_seconds)

@@ -240,7 +240,7 @@ def industry_core(province: Province, cloud: IndustryCloud, vendor: str) -> str:
 
 
 def load_intent_file(path: Path) -> dict[str, Any]:
-    data = json.loads(Path(path).read_text())
+    data: dict[str, Any] = json.loads(Path(path).read_text())
     data.pop("_generated", None)
     return data
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,7 +57,7 @@ class RoutingKeys:
     bgp: Secret
     source: str
 
-    def values(self) -> dict[str, str]:
+    def values(self) -> dict[str, object]:
         """The keys in clear, for the template only (never print the result)."""
         return {"ospf": self.ospf.reveal(), "ospf6": self.ospf6.reveal(), "bgp": self.bgp.reveal(), "key_id": KEY_ID}
 
@@ -68,7 +69,7 @@ def placeholder_values() -> dict[str, object]:
     return {**PLACEHOLDERS, "key_id": KEY_ID}
 
 
-def industry_values(values: dict[str, object], cloud: str) -> dict[str, object]:
+def industry_values(values: Mapping[str, object], cloud: str) -> dict[str, object]:
     """The keys of one industry cloud's attachment, derived from the province's keys.
 
     Why derived: each department's router needs the keys of its own link and session, and must not

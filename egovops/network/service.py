@@ -20,16 +20,31 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from egovops.changelock import DEFAULT_WAIT, ChangeLocked, change_lock, run_stamp, unique_dir
 from egovops.model.province import Province
 from egovops.network.credentials import Credentials, mask_secrets
+from egovops.network.device import open_session
 from egovops.network.push import DeviceResult, Opener, Plan, Progress, PushEngine, PushOptions, PushReport, parse_batch
 
+
+@dataclass(frozen=True)
+class WaveDefaults:
+    canary: int
+    batch: str
+    max_fail: int | None
+
+
+if TYPE_CHECKING:
+    from egovops.network.targets import Selection
+    from egovops.network.vantage import Vantage
+    from egovops.network.verify import VerifyReport
+
+
 # safe on production, fast in the lab (each can be overridden on the command line)
-PRODUCTION_DEFAULTS = {"canary": 1, "batch": "10%", "max_fail": 1}
-LAB_DEFAULTS = {"canary": 0, "batch": "100%", "max_fail": None}
+PRODUCTION_DEFAULTS = WaveDefaults(canary=1, batch="10%", max_fail=1)
+LAB_DEFAULTS = WaveDefaults(canary=0, batch="100%", max_fail=None)
 
 
 class NetInputError(ValueError):
@@ -137,7 +152,7 @@ def secrets_of(province: Province, creds: Credentials) -> list[str]:
     return out + [str(v) for ks in sets for k, v in ks.items() if k != "key_id" and v]
 
 
-def selection_of(province: Province, limit: str | None):
+def selection_of(province: Province, limit: str | None) -> Selection:
     from egovops.network.targets import SelectionError, select
 
     try:
@@ -146,7 +161,7 @@ def selection_of(province: Province, limit: str | None):
         raise NetInputError(str(exc)) from None
 
 
-def vantage_of(province: Province, spec: str):
+def vantage_of(province: Province, spec: str) -> Vantage | None:
     """The reachability vantage named by ``spec`` (None for ``none``)."""
     import os
 
@@ -174,9 +189,9 @@ def wave_settings(req: PushRequest, total: int) -> dict[str, Any]:
     """Canary, batch size and failure budget: the request's, else the environment's safe default."""
     lab = req.province.meta.environment == "lab"
     d = LAB_DEFAULTS if lab else PRODUCTION_DEFAULTS
-    canary = d["canary"] if req.canary is None else req.canary
-    batch = d["batch"] if req.batch is None else req.batch
-    max_fail = d["max_fail"] if req.max_fail == -1 else req.max_fail
+    canary = d.canary if req.canary is None else req.canary
+    batch = d.batch if req.batch is None else req.batch
+    max_fail = d.max_fail if req.max_fail == -1 else req.max_fail
     if canary < 0:
         raise NetInputError(f"--canary {canary}: expected 0 or more devices")
     if max_fail is not None and max_fail < 1:
@@ -241,7 +256,11 @@ def push(req: PushRequest, progress: Progress = lambda d, e, x: None,
         if p.meta.environment == "lab":
             from egovops.network.labprep import ensure_lab_router_sysctls
 
-            ensure_lab_router_sysctls(p, sel.routers, log=lambda m: (notes.append(m), log(m)))
+            def note(m: str) -> None:
+                notes.append(m)
+                log(m)
+
+            ensure_lab_router_sysctls(p, sel.routers, log=note)
         stamp = run_stamp()
         opts.backup_dir = unique_dir(state_dir / "rollback", stamp)
         rep = PushEngine(plans, creds, opts, vantage=vantage, progress=progress, secrets=secrets_of(p, creds)).run()
@@ -281,12 +300,12 @@ def router_diff(province: Province, name: str, vendor: str | None = None, creds:
     vendor = vendor_of(province, vendor)
     creds = creds or credentials_of(province, None)
     opts = PushOptions(dry_run=True, workers=1, device_timeout=timeout)
-    kw = {"opener": opener} if opener else {}
-    return PushEngine([plan_of(province, name, vendor, timeout)], creds, opts, **kw).run().results[0]
+    engine = PushEngine([plan_of(province, name, vendor, timeout)], creds, opts, opener=opener or open_session)
+    return engine.run().results[0]
 
 
 def verify(req: NetRequest, vantage: str = "auto", wait: float = 0.0, matrix: bool = True,
-           progress: Callable[[str], None] = lambda m: None):
+           progress: Callable[[str], None] = lambda m: None) -> tuple[VerifyReport, Selection, Vantage, list[str] | None]:
     """End-to-end checks (:mod:`egovops.network.verify`) for the CLI and the deploy step."""
     from egovops.network.targets import is_lab
     from egovops.network.vantage import lab_node_vantages

@@ -79,3 +79,33 @@ def test_state_from_frr_json():
     assert st["ospf6"] == {"198.18.0.1@up-d"}
     assert st["bfd"] == {"ipv4@up-d", "ipv6@up-d"}
     assert st["bgp"] == {"198.18.64.0", "fd00:34:0:2::"}
+
+
+def test_host_keys_parsed_once_and_only_the_targets_keys_trusted(tmp_path):
+    """The shared known_hosts parse (one per file version) gives each login only its host's keys, RejectPolicy kept."""
+    import types
+
+    import paramiko
+
+    from egovops.network import device
+
+    k1, k2 = paramiko.ECDSAKey.generate(), paramiko.ECDSAKey.generate()
+    kh = tmp_path / "known_hosts"
+    kh.write_text(f"198.18.0.1 {k1.get_name()} {k1.get_base64()}\n[198.18.0.2]:2222 {k2.get_name()} {k2.get_base64()}\n")
+    assert device.known_host_keys(str(kh)) is device.known_host_keys(str(kh))      # parsed once
+    build = device._verified_class("cisco_ios").__dict__["_build_ssh_client"]
+
+    def client(host: str, port: int) -> paramiko.SSHClient:
+        ns = types.SimpleNamespace(_get_ssh_client_instance=paramiko.SSHClient, alt_key_file=str(kh),
+                                   alt_host_keys=True, system_host_keys=False, host=host, port=port,
+                                   key_policy=paramiko.RejectPolicy())
+        return build(ns)
+
+    c = client("198.18.0.1", 22)
+    assert c.get_host_keys().lookup("198.18.0.1")[k1.get_name()] == k1
+    assert c.get_host_keys().lookup("[198.18.0.2]:2222") is None                   # another host's key: not given
+    assert isinstance(c._policy, paramiko.RejectPolicy)
+    assert client("198.18.0.2", 2222).get_host_keys().lookup("[198.18.0.2]:2222")[k2.get_name()] == k2
+    assert len(client("198.18.0.9", 22).get_host_keys()) == 0                      # unknown host: nothing trusted
+    kh.write_text(f"198.18.0.1 {k2.get_name()} {k2.get_base64()}\n")                # a changed file is re-read
+    assert client("198.18.0.1", 22).get_host_keys().lookup("198.18.0.1")[k2.get_name()] == k2

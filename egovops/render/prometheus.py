@@ -67,6 +67,14 @@ def render(province: Province, present: set[str] | None = None) -> dict[str, str
             "labels": {"router": r.name, "role": r.role, "city": r.city or "", "noc": noc,
                        "loopback_ipv4": str(r.loopback.ipv4.ip), "loopback_ipv6": str(r.loopback.ipv6.ip)},
         })
+    for c in province.managed_industry():  # their routers too: the lab runs frr_exporter on every router of ours
+        r = c.router
+        if here(r.name):
+            routers.setdefault("province", []).append({
+                "targets": [str(r.management.ipv4.ip), f"[{r.management.ipv6.ip}]"],
+                "labels": {"router": r.name, "role": r.role, "city": "", "noc": "province",
+                           "loopback_ipv4": str(r.loopback.ipv4.ip), "loopback_ipv6": str(r.loopback.ipv6.ip)},
+            })
     out: dict[str, str] = {}
     for noc in sorted(set(nodes) | set(routers)):
         # file_sd wants a bare list of target groups; YAML (which Prometheus reads like JSON) keeps

@@ -164,3 +164,27 @@ def test_units_for_a_production_controller(lab) -> None:
         timer = u[f"units/egovops-check-{kind}.timer"]
         assert "OnUnitActiveSec=900" in timer and "[Install]" in timer
         assert f"--checks {kind}" in u[f"units/egovops-check-{kind}.service"]
+
+
+def test_industry_targets_only_for_managed_clouds_that_are_up() -> None:
+    """monlab manages one industry cloud (education): its host (node) and router (frr) are provincial
+    NOC targets exactly when they are up; a cloud the lab does not manage (transport) never is."""
+    p = load_inventory(REPO / "tests" / "fixtures" / "inventories" / "monlab")
+    cloud = p.industry_cloud("education")
+    assert cloud is not None and [c.slug for c in p.managed_industry()] == ["education"]
+    base = {"province", "hefei", "province-rt", "hefei-rt"}
+
+    def targets(present: set[str]) -> tuple[set[str], set[str]]:
+        out = prometheus.render(p, present)
+        nodes = {g["labels"]["node"] for g in yaml.safe_load(out["province/nodes.yaml"])}
+        routers = {g["labels"]["router"] for g in yaml.safe_load(out["province/routers.yaml"])}
+        return nodes, routers
+
+    nodes, routers = targets(base | {cloud.slug, cloud.router.name})
+    assert nodes == {"province", cloud.slug} and routers == {"province-rt", cloud.router.name}
+    assert not {"transport", p.industry_cloud("transport").router.name} & (nodes | routers)  # type: ignore[union-attr]
+    up = yaml.safe_load(prometheus.render(p, base | {cloud.slug, cloud.router.name})["province/routers.yaml"])
+    ind = next(g for g in up if g["labels"]["router"] == cloud.router.name)
+    assert ind["labels"]["role"] == "industry" and ind["targets"][0] == str(cloud.router.management.ipv4.ip)
+    # brought up without --industry: no target for the cloud at all (nothing down that never ran)
+    assert targets(base) == ({"province"}, {"province-rt"})

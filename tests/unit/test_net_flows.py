@@ -242,3 +242,16 @@ def test_limit_keeps_the_flows_with_an_end_selected(lab_province):
     # denied flows only toward the selected host: its firewall is the one a limited harden applied
     assert {(x.caller, x.callee) for x in pl.denied} == {("chuzhou", "hefei"), ("dr-local", "hefei"),
                                                          ("dr-remote", "hefei")}
+
+
+def test_deploy_step_is_lab_only_and_fails_closed_on_a_lab_that_is_not_up(tmp_path):
+    from egovops.deploy import LAB_ONLY, STEPS, DeployContext
+    from egovops.network.flows_step import run as step
+
+    assert "net-flows" in LAB_ONLY and list(STEPS)[-1] == "net-flows"
+    d = tmp_path / "nolab"
+    d.mkdir()
+    (d / "inventory.yaml").write_text(f"name: flownotup\nname_zh: 未启动\nenvironment: lab\nversion: test\n"
+                                      f"base: {REPO / 'tests/fixtures/inventories/flowlab'}\n")
+    res = step(DeployContext(inventory=str(d), out=tmp_path / "out", log=lambda m: None))
+    assert res.status == "failed" and res.details.get("bad_input") and "not up" in res.summary

@@ -29,3 +29,20 @@ def password_hashing(host, ctx: Ctx) -> Outcome:
     ok = method.upper() in ("YESCRYPT", "SHA512") and pam_alg != "none" and not weak
     return Outcome.of(ok, f"login.defs ENCRYPT_METHOD={method}; pam_unix {pam_alg}; accounts with weak hashes: "
                           + (", ".join(weak) if weak else "none"))
+
+
+def password_hash_cost(host, ctx: Ctx) -> Outcome:
+    """L3-CES8-03: login.defs YESCRYPT_COST_FACTOR and SHA_CRYPT_MIN/MAX_ROUNDS at least the baseline's."""
+    defs = ctx.read("/etc/login.defs")
+    if defs is None:
+        return Outcome("error", "cannot read /etc/login.defs")
+    have = kv(defs, sep="\x00")
+    want = {"YESCRYPT_COST_FACTOR": int(ctx.p("yescrypt_cost_factor")),
+            "SHA_CRYPT_MIN_ROUNDS": int(ctx.p("sha_crypt_rounds")), "SHA_CRYPT_MAX_ROUNDS": int(ctx.p("sha_crypt_rounds"))}
+    bad = []
+    for key, minimum in want.items():
+        v = have.get(key, "unset")
+        if not v.isdigit() or int(v) < minimum:
+            bad.append(f"{key}={v} (want >= {minimum})")
+    observed = " ".join(f"{k}={have.get(k, 'unset')}" for k in want)
+    return Outcome.of(not bad, observed + ("" if not bad else " — " + "; ".join(bad)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from egovops.compliance.checks import Ctx, Outcome
 
@@ -108,3 +109,37 @@ def sysctl(host, ctx: Ctx) -> Outcome:
                                 f"(container /proc/sys): " + "; ".join(stuck[:4]))
     v6 = have.get("net.ipv6.conf.all.disable_ipv6", ("", "?"))[1]
     return Outcome("pass", f"{len(keys)}/{len(keys)} kernel parameters as required; IPv6 enabled (disable_ipv6={v6})")
+
+
+def _security_suites(text: str, codename: str) -> list[str]:
+    """Enabled APT entries (one-line ``deb`` lines and deb822 stanzas) that carry ``<codename>-security``."""
+    suite = f"{codename}-security"
+    found = []
+    for line in text.splitlines():
+        words = re.sub(r"\[[^\]]*\]", " ", line.split("#", 1)[0]).split()  # drop the [option=value ...] block
+        if len(words) >= 3 and words[0] == "deb" and words[2] == suite:
+            found.append(f"deb {words[1]} {suite}")
+    for stanza in text.split("\n\n"):
+        fields: dict[str, str] = {}
+        for line in stanza.splitlines():
+            if ":" in line and not line.startswith(("#", " ")):
+                k, _, v = line.partition(":")
+                fields[k.strip().lower()] = v.strip()
+        if ("deb" in fields.get("types", "").split() and suite in fields.get("suites", "").split()
+                and fields.get("enabled", "yes").lower() != "no"):
+            found.append(f"{fields.get('uris', '?')} {suite} (deb822)")
+    return found
+
+
+def security_updates_source(host, ctx: Ctx) -> Outcome:
+    """L3-CES4-05: an enabled APT source for the release's security suite (``<codename>-security``)."""
+    r = ctx.run(". /etc/os-release && echo \"codename=$VERSION_CODENAME\"; "
+                "cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null; "
+                "echo __end__")
+    first, _, text = r.stdout.partition("\n")
+    codename = first.removeprefix("codename=").strip() if first.startswith("codename=") else ""
+    if not codename or "__end__" not in text:
+        return Outcome("error", f"cannot read the release codename or the APT sources (got {first[:80]!r})")
+    found = _security_suites(text.replace("__end__", ""), codename)
+    return Outcome.of(bool(found), ("security suite: " + "; ".join(found)) if found
+                      else f"no enabled APT source for {codename}-security: security fixes never arrive")

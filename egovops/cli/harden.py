@@ -45,15 +45,25 @@ def harden(inventory: str, limit: str | None, as_json: bool, check: bool, tags: 
         res = run(p, sel, check=check, tags=tags, disruptive=disruptive, progress=log, verbosity=verbosity)
     except HardenInputError as exc:
         bad_input(str(exc), as_json)
+    from egovops.harden.pending import pending_changes
+
+    pending = pending_changes(res.log) if check else []
     if as_json:
         print_json({"ok": res.ok, "check": res.check, "seconds": res.seconds, "rc": res.rc, "tasks": res.tasks,
-                    "changed": res.changed, "hosts": [h.__dict__ for h in res.hosts]})
+                    "changed": res.changed, "hosts": [h.__dict__ for h in res.hosts],
+                    **({"pending": [c.as_dict() for c in pending]} if check else {})})
     else:
         verb = "would change" if check else "changed"
         console.print(table(f"harden {'--check ' if check else ''}{p.meta.name}: {len(res.hosts)} hosts, "
                             f"{res.tasks} tasks, {res.seconds:.1f}s",
                             ["host", "ok", verb, "failed", "unreachable", "skipped"],
                             [(h.host, h.ok, h.changed, h.failed, h.unreachable, h.skipped) for h in res.hosts]))
+        for c in pending:  # per control: which hosts would change, and how (the modules' diffs, literal text)
+            console.print(f"[bold]{escape(c.task)}[/]: {escape(', '.join(c.hosts))}")
+            for diff in dict.fromkeys(c.diffs.values()):  # a diff shared by several hosts is shown once
+                lines = diff.splitlines()
+                console.print("\n".join(lines[:40]) + (f"\n… {len(lines) - 40} more lines" if len(lines) > 40 else ""),
+                              markup=False, highlight=False)
         mark = "[green]✓[/]" if res.ok else "[bold red]✗[/]"
         console.print(f"{mark} {res.changed} change(s) {'pending' if check else 'made'}; "
                       f"log: build/harden/{p.meta.name}/harden{'-check' if check else ''}.log")

@@ -4,7 +4,9 @@ Production: always (DR is part of the estate). A lab: once DR was deployed on it
 (``build/playbooks/<lab>/dr*/``) ran since this lab came up. Judged on every scrape, so the deploy
 order (monitoring before dr) needs no restart: the series appear with the first scrape after
 ``dr up``. A lab without DR serves none instead of failing every scrape; once DR is deployed, a pair
-the DR collector cannot read fails the scrape (fail closed).
+the DR collector cannot read fails the scrape (fail closed). The same judgement decides the
+provincial NOC's ``postgres`` targets (:func:`postgres_sd`, served as http_sd): none before DR runs,
+so no down target for a database tier that was never deployed.
 """
 
 from __future__ import annotations
@@ -45,3 +47,9 @@ class DrGate:
     def collect(self) -> Iterable[Metric]:
         if dr_deployed(self.p)[0]:
             yield from self.collector.collect()
+
+
+def postgres_sd(province: Province) -> list[dict]:
+    """http_sd target groups of the DR database tier's postgres_exporter: empty until DR is deployed."""
+    from egovops.render.prometheus import postgres_targets
+    return postgres_targets(province) if dr_deployed(province)[0] else []

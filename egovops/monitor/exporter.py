@@ -7,7 +7,8 @@
 * ``egov_interface_address_present`` — the dual-stack plan's addresses per router interface (the
   same reading as ``net verify``);
 * ``egov_drift_*`` — from the scheduled drift checks' state file (:mod:`egovops.monitor.drift`);
-* the DR collector (``egovops.dr.metrics.DrCollector``) when that module exists.
+* the DR collector (``egovops.dr.metrics.DrCollector``) when that module exists;
+* ``/sd/postgres``: the DR database exporters as Prometheus http_sd targets, once DR is deployed.
 
 Fail closed: a collector that cannot give a complete answer raises, and the handler answers
 HTTP 500 with the reason — Prometheus records the scrape as failed (``up == 0``) instead of
@@ -33,7 +34,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 
 from egovops.model.province import Province
 from egovops.monitor import drift
-from egovops.render.monitor_settings import PROVINCE_NOC
+from egovops.monitor.drgate import postgres_sd
+from egovops.render.monitor_settings import DR_SD_PATH, PROVINCE_NOC
 
 
 class CollectError(RuntimeError):
@@ -246,6 +248,9 @@ def serve(province: Province, state_dir: Path, host: str, port: int, dr: str = "
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server API)
+            if self.path.split("?")[0] == DR_SD_PATH:
+                self._sd()
+                return
             if self.path.split("?")[0] != "/metrics":
                 self._send(404, b"see /metrics\n", "text/plain")
                 return
@@ -257,6 +262,18 @@ def serve(province: Province, state_dir: Path, host: str, port: int, dr: str = "
                     self._send(200, body, "text/plain; version=0.0.4; charset=utf-8")
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the scraper gave up waiting (its timeout); nothing to tell it
+
+        def _sd(self) -> None:
+            """The DR database exporters as http_sd (none before DR is deployed). An error answers
+            500: Prometheus then keeps the last good list instead of dropping the targets."""
+            try:
+                body, code = json.dumps(postgres_sd(province)).encode(), 200
+            except Exception as exc:  # fail closed: no guessed list
+                body, code = f"egovops exporter: {type(exc).__name__}: {exc}\n".encode(), 500
+            try:
+                self._send(code, body, "application/json" if code == 200 else "text/plain")
+            except (BrokenPipeError, ConnectionResetError):
+                pass
 
         def _send(self, code: int, body: bytes, ctype: str) -> None:
             self.send_response(code)

@@ -20,6 +20,8 @@ NODE_EXPORTER_PORT = 9100
 BLACKBOX_PORT = 9115
 FRR_EXPORTER_PORT = 9342
 EGOVOPS_EXPORTER_PORT = 9560
+POSTGRES_EXPORTER_PORT = 9187   # roles/dr_postgres dr_postgres_exporter_port (DR-PG-07)
+DR_SD_PATH = "/sd/postgres"     # the egovops exporter's http_sd list of the DR database exporters
 SINK_PORT = 9095
 
 PROVINCE_NOC = "province"

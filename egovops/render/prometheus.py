@@ -148,6 +148,23 @@ def probes(province: Province, noc: str) -> list[dict[str, Any]]:
     return out
 
 
+# ------------------------------------------------------------------------------------------ DR database tier
+def postgres_targets(province: Province) -> list[dict[str, Any]]:
+    """postgres_exporter (roles/dr_postgres DR-PG-07) on both hosts of the provincial database pair
+    (dr.yaml ``same_city``: the primary and its synchronous standby; either may be primary after a
+    failover, so both are listed by site, not by role). Served to the provincial NOC as http_sd by
+    the egovops exporter only once DR is deployed (:mod:`egovops.monitor.drgate`)."""
+    same_city = [r for r in province.replications if r.kind == "same_city"]
+    out: list[dict[str, Any]] = []
+    for r in same_city:
+        for site in (r.source, r.target):
+            n = province.node(site)
+            out.append({"targets": [f"{n.management.ipv4.ip}:{settings.POSTGRES_EXPORTER_PORT}"],
+                        "labels": {"node": site, "kind": n.kind, "tier": r.tier, "city": "",
+                                   "noc": settings.PROVINCE_NOC}})
+    return out
+
+
 # ------------------------------------------------------------------------------------------ prometheus.yml
 def _file_sd(*files: str) -> list[dict[str, Any]]:
     return [{"files": list(files), "refresh_interval": "1m"}]
@@ -186,6 +203,11 @@ def prometheus_config(province: Province, noc: str, present: set[str] | None = N
         jobs.append({"job_name": "egovops", "scrape_interval": t.egovops_scrape_interval,
                      "scrape_timeout": t.egovops_scrape_timeout, "static_configs": [
             {"targets": [f"{c.ipv4.ip}:{settings.EGOVOPS_EXPORTER_PORT}"], "labels": {"noc": noc}}]})
+        # the DR database tier's postgres_exporter: targets from the egovops exporter (http_sd), an empty
+        # list until DR is deployed (a lab without DR shows no down target), no restart once it is
+        jobs.append({"job_name": "postgres", "http_sd_configs": [
+            {"url": f"http://{c.ipv4.ip}:{settings.EGOVOPS_EXPORTER_PORT}{settings.DR_SD_PATH}",
+             "refresh_interval": t.egovops_scrape_interval}]})
         jobs.append({
             "job_name": "federate", "honor_labels": True, "metrics_path": "/federate",
             "params": {"match[]": ['{__name__=~".+:.+"}', '{__name__="ALERTS"}']},

@@ -41,6 +41,8 @@ STANDARD = {
     "frr_bgp_peer_prefixes_received_count_total", "frr_bgp_peer_prefixes_advertised_count_total",
     "frr_bgp_peer_message_received_total", "frr_bgp_peer_message_sent_total",
     "frr_bfd_peer_state", "frr_bfd_peer_uptime", "frr_bfd_peer_count",
+    # postgres_exporter 0.11.1 (Debian 12: pg_up; builtin pg_stat_replication query, column pg_wal_lsn_diff)
+    "pg_up", "pg_stat_replication_pg_wal_lsn_diff",
     # node_exporter 1.5
     "node_filesystem_avail_bytes", "node_filesystem_size_bytes", "node_filesystem_readonly",
     "node_memory_MemAvailable_bytes", "node_memory_MemTotal_bytes", "node_cpu_seconds_total",

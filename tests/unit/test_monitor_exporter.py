@@ -169,3 +169,29 @@ def test_dr_metrics_only_once_dr_was_deployed_on_the_lab(tmp_path: Path, monkeyp
     assert "egov_dr_rpo_seconds 900.0" in generate_latest(reg).decode()
     assert dr_wanted(p, "off") == (False, "--dr off")
     assert dr_deployed(load_inventory(REPO / "inventories" / "anhui"))[0] is True
+
+
+def test_postgres_http_sd_follows_the_dr_gate(tmp_path: Path, monkeypatch) -> None:
+    """/sd/postgres: [] while DR is not deployed, the DR pair's exporters once it is (judged per
+    request: no restart), HTTP 500 when the gate cannot be judged (Prometheus keeps its last list)."""
+    from egovops.monitor import drgate
+
+    p = load_inventory(LAB)
+    monkeypatch.setattr(exporter, "registry", lambda prov, state, dr=True: _production_registry_without_lab(prov, state))
+    state = {"on": False, "boom": False}
+
+    def gate(prov):
+        if state["boom"]:
+            raise OSError("lab state unreadable")
+        return state["on"], "test"
+
+    monkeypatch.setattr(drgate, "dr_deployed", gate)
+    port = _free_port()
+    _serve(exporter.serve, p, tmp_path, "127.0.0.1", port)
+    assert _get(f"http://127.0.0.1:{port}/sd/postgres") == (200, "[]")
+    state["on"] = True
+    code, body = _get(f"http://127.0.0.1:{port}/sd/postgres")
+    assert code == 200 and {g["labels"]["node"] for g in json.loads(body)} == {"province", "dr-local"}
+    state["boom"] = True
+    code, body = _get(f"http://127.0.0.1:{port}/sd/postgres")
+    assert code == 500 and "lab state unreadable" in body

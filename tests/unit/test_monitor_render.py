@@ -121,7 +121,9 @@ def test_probes_per_family_and_no_fallback(lab, rendered: Path) -> None:
 def test_federation_and_jobs(lab, rendered: Path) -> None:
     prov = yaml.safe_load((rendered / "province" / "prometheus.yml").read_text())
     jobs = {j["job_name"]: j for j in prov["scrape_configs"]}
-    assert set(jobs) == {"node", "frr", "blackbox_icmp_ipv4", "blackbox_icmp_ipv6", "egovops", "federate"}
+    assert set(jobs) == {"node", "frr", "blackbox_icmp_ipv4", "blackbox_icmp_ipv6", "egovops", "postgres", "federate"}
+    c = lab.noc.controller
+    assert jobs["postgres"]["http_sd_configs"][0]["url"] == f"http://{c.ipv4.ip}:9560/sd/postgres"
     fed = jobs["federate"]
     assert fed["honor_labels"] is True and '{__name__="ALERTS"}' in fed["params"]["match[]"]
     assert len(fed["static_configs"]) == 16
@@ -188,3 +190,20 @@ def test_industry_targets_only_for_managed_clouds_that_are_up() -> None:
     assert ind["labels"]["role"] == "industry" and ind["targets"][0] == str(cloud.router.management.ipv4.ip)
     # brought up without --industry: no target for the cloud at all (nothing down that never ran)
     assert targets(base) == ({"province"}, {"province-rt"})
+
+
+def test_postgres_targets_only_once_dr_is_deployed(lab, monkeypatch) -> None:
+    """The DR database pair's postgres_exporter (dr.yaml same_city: province and dr-local) is a target
+    of the provincial NOC only while DR is deployed; production: always (DR is part of the estate)."""
+    from egovops.monitor import drgate
+
+    want = {("province", "system", "provincial"), ("dr-local", "system", "dr")}
+    prod = drgate.postgres_sd(load_inventory(ANHUI))
+    assert {(g["labels"]["node"], g["labels"]["tier"], g["labels"]["kind"]) for g in prod} == want
+    assert all(t.endswith(":9187") for g in prod for t in g["targets"])
+    monkeypatch.setattr(drgate, "dr_deployed", lambda p: (False, "no DR playbook ran"))
+    assert drgate.postgres_sd(lab) == []
+    monkeypatch.setattr(drgate, "dr_deployed", lambda p: (True, "DR deployed"))
+    got = drgate.postgres_sd(lab)
+    assert {g["labels"]["node"] for g in got} == {"province", "dr-local"}
+    assert {t for g in got for t in g["targets"]} == {f"{lab.node(n).management.ipv4.ip}:9187" for n in ("province", "dr-local")}

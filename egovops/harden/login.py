@@ -45,10 +45,10 @@ class LoginError(RuntimeError):
 
 @dataclass(frozen=True)
 class HostLogin:
-    user: str                      # the inventory's admin account (never root)
-    key: str | None                # private key file (None: the operator's agent/ssh config)
+    user: str  # the inventory's admin account (never root)
+    key: str | None  # private key file (None: the operator's agent/ssh config)
     become_password: Secret | None  # sudo password (None: not configured; sudo then fails closed)
-    source: str = ""               # where the password came from (no secret)
+    source: str = ""  # where the password came from (no secret)
 
     def sudo_input(self) -> str:
         """What ``sudo -S`` reads on standard input (the password line); empty when none is known."""

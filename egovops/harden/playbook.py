@@ -191,15 +191,26 @@ def run_playbook(
     login = sel.login or host_login(province)
     with become_vars_file(login) as become:  # the sudo password: a 0600 file for this run only
         cmd = command(
-            sel, playbook, inv, check=check, tags=tags, extra_vars_files=[*files, *([become] if become else [])],
-            extra_vars=extra_vars, verbosity=verbosity,
+            sel,
+            playbook,
+            inv,
+            check=check,
+            tags=tags,
+            extra_vars_files=[*files, *([become] if become else [])],
+            extra_vars=extra_vars,
+            verbosity=verbosity,
         )
         return _execute(cmd, sel, check, playbook, d, progress, log_name)
 
 
 def _execute(
-    cmd: list[str], sel: Selection, check: bool, playbook: Path, d: Path,
-    progress: Callable[[str], None], log_name: str | None,
+    cmd: list[str],
+    sel: Selection,
+    check: bool,
+    playbook: Path,
+    d: Path,
+    progress: Callable[[str], None],
+    log_name: str | None,
 ) -> PlaybookRun:
     """Run the ansible-playbook command, streaming task progress; write the log; parse the recap."""
     t0 = time.monotonic()

@@ -49,7 +49,8 @@ class Expect:
     ospf_links: tuple[str, ...]      # intent interface names that run OSPF (not passive)
     ports: dict[str, str]            # intent interface -> device interface name (VRP ports; FRR: same)
     planes: tuple[str, ...]          # planes of the WAN links (data/video)
-    bgp_peers: tuple[str, ...]       # addresses of the national eBGP peers (v4 and v6)
+    bgp_peers: tuple[str, ...]       # addresses of the eBGP peers (v4 and v6): national, and industry clouds on the core
+    bgp_in: dict[str, str]           # peer address -> its import policy's name prefix (an industry cloud: its own filter)
     syslog: tuple[str, ...]
     ntp: tuple[str, ...]
 
@@ -78,6 +79,8 @@ def expect_of(it: dict[str, Any], vendor: str, users: Sequence[str]) -> Expect:
         ports=ports,
         planes=tuple(sorted({i["plane"] for i in it["interfaces"] if i.get("plane")})),
         bgp_peers=tuple(a for n in it.get("bgp") or [] for a in (n["ipv4"], n["ipv6"])),
+        bgp_in={a: f"IND-{n['industry'].upper()}-V" if n.get("industry") else "BGP-IN"
+                for n in it.get("bgp") or [] for a in (n["ipv4"], n["ipv6"])},
         syslog=tuple(it["noc"]["syslog"]), ntp=tuple(it["noc"]["ntp"]))
 
 
@@ -229,10 +232,10 @@ def uplink(root: Node, vendor: str, e: Expect, text: str = "") -> Outcome:
     every = [ln for n in (bgp.children.values() if bgp else []) for ln in _lines(n)] + _lines(bgp)
     for a in e.bgp_peers:
         if vendor == "frr":
-            need = [f"neighbor {a} ttl-security hops 1", f"neighbor {a} route-map BGP-IN", f"neighbor {a} route-map BGP-OUT",
+            need = [f"neighbor {a} ttl-security hops 1", f"neighbor {a} route-map {e.bgp_in[a]}", f"neighbor {a} route-map BGP-OUT",
                     f"neighbor {a} maximum-prefix "]
         else:
-            need = [f"peer {a} valid-ttl-hops 1", f"peer {a} route-policy BGP-IN", f"peer {a} route-policy BGP-OUT",
+            need = [f"peer {a} valid-ttl-hops 1", f"peer {a} route-policy {e.bgp_in[a]}", f"peer {a} route-policy BGP-OUT",
                     f"peer {a} route-limit "]
         for n in need:
             checked[n.strip()] = any(ln.startswith(n) for ln in every)

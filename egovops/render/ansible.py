@@ -40,10 +40,8 @@ def group_vars(province: Province) -> dict[str, Any]:
         "egov_noc_ipv4": str(province.noc.controller.ipv4.ip),
         "egov_noc_ipv6": str(province.noc.controller.ipv6.ip),
         "egov_mgmt_prefixes": {"ipv4": str(s.management4), "ipv6": str(s.management6)},
-        "egov_extranet_prefixes": {
-            "ipv4": sorted(str(n) for n in (s.loopback4, s.p2p4, s.service4)),
-            "ipv6": sorted(str(n) for n in (s.loopback6, s.p2p6, s.service6)),
-        },
+        # "extranet" sources of the host firewall: the plan's supernets and the managed industry clouds
+        "egov_extranet_prefixes": host_firewall.source_sets(province)["extranet"],
         # the entries for every host (each cloud host's own list, in its host vars, adds its kind's and its calls)
         "egov_host_firewall": host_firewall.general_rules(province),
         # the inventory's admin account (zones.yaml host_access): plays gain root with become (sudo)

@@ -16,6 +16,7 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
+from egovops.model.addressing import IPNetwork
 from egovops.model.province import Node, Province
 from egovops.render.pulumi_config import cross_node
 
@@ -52,6 +53,24 @@ def node_calls(province: Province) -> list[NodeCall]:
     return sorted(out, key=lambda c: (c.callee, c.port, c.caller, c.callee_service, c.caller_service))
 
 
+def source_sets(province: Province) -> dict[str, dict[str, list[str]]]:
+    """The prefixes behind a general entry's ``from`` (zones.yaml: ``management`` = the NOC's
+    out-of-band network, ``extranet`` = any extranet prefix), per family, for the template's sets.
+
+    The extranet is the plan's loopback, p2p and service supernets plus every managed industry
+    cloud's prefixes (its service LAN and own space: exactly what the core accepts from it). An
+    industry cloud is an extranet member (industry.yaml ``zone``: extranet only), so it reaches what
+    any extranet caller reaches (443 …); a cloud the province does not manage is not routed and not
+    admitted. Overlaps are merged so the nftables interval sets stay valid."""
+    s = province.supernets
+    extranet: list[IPNetwork] = [s.loopback4, s.p2p4, s.service4, s.loopback6, s.p2p6, s.service6]
+    extranet += [n for c in province.managed_industry() for n in c.accepted_prefixes]
+    v4 = ipaddress.collapse_addresses(n for n in extranet if isinstance(n, ipaddress.IPv4Network))
+    v6 = ipaddress.collapse_addresses(n for n in extranet if isinstance(n, ipaddress.IPv6Network))
+    return {"management": {"ipv4": [str(s.management4)], "ipv6": [str(s.management6)]},
+            "extranet": {"ipv4": [str(n) for n in v4], "ipv6": [str(n) for n in v6]}}
+
+
 def general_rules(province: Province, kind: str | None = None) -> list[dict[str, Any]]:
     """zones.yaml ``host_firewall`` entries that apply to a host of ``kind`` (None: those for every host)."""
     return [{"port": h.port, "proto": h.proto, "from": h.from_, "why": h.why}
@@ -85,10 +104,7 @@ def admits(rules: list[dict[str, Any]], province: Province, source: str, port: i
     """Whether a host with these rules accepts ``source`` (an address) on ``proto``/``port`` — the
     template's semantics (roles/baseline nftables.conf.j2), evaluated here to pick denied flows."""
     ip = ipaddress.ip_address(source)
-    s = province.supernets
-    nets: dict[str, list[ipaddress.IPv4Network | ipaddress.IPv6Network]] = {
-        "management": [s.management4, s.management6],
-        "extranet": [s.loopback4, s.p2p4, s.service4, s.loopback6, s.p2p6, s.service6]}
+    nets = {k: [ipaddress.ip_network(n) for n in v["ipv4"] + v["ipv6"]] for k, v in source_sets(province).items()}
     for r in rules:
         if r["port"] != port or r["proto"] != proto:
             continue

@@ -35,9 +35,13 @@ def test_every_catalogue_call_becomes_one_call_per_node_pair(lab_province):
     p = lab_province
     cities = len(p.cities)
     # city -> province: e-supervision, case-db, bigdata-master, e-licence, identity; province -> city: e-licence
+    # and each managed industry cloud (lab_industry) -> province: its consumes
     calls = node_calls(p)
-    assert len(calls) == 5 * cities + cities
-    up = [c for c in calls if c.callee == "province"]
+    clouds = {c.slug: c for c in p.managed_industry()}
+    assert len(calls) == 5 * cities + cities + sum(len(c.consumes) for c in clouds.values())
+    assert {(c.caller, c.callee_service) for c in calls if c.caller in clouds} == \
+        {(s, svc) for s, c in clouds.items() for svc in c.consumes}
+    up = [c for c in calls if c.callee == "province" and c.caller not in clouds]
     assert {c.caller for c in up} == {n.slug for n in p.cities}
     assert {c.callee_service for c in up} == {"e-supervision", "case-db", "bigdata-master", "e-licence", "identity"}
     down = [c for c in calls if c.caller == "province"]
@@ -52,8 +56,9 @@ def test_each_host_firewall_admits_exactly_its_callers(lab_province):
     rules = {n.slug: host_rules(p, n) for n in p.nodes}
     (rule,) = [r for r in rules["province"] if r["from"] == "nodes"]
     assert rule["port"] == 8443 and rule["proto"] == "tcp"
-    assert rule["sources"]["ipv4"] == sorted((str(c.service_v4) for c in p.cities), key=ipaddress.ip_network)
-    assert len(rule["sources"]["ipv6"]) == len(p.cities)
+    callers = [*p.cities, *p.managed_industry()]   # the cities and the lab's industry clouds (their consumes)
+    assert rule["sources"]["ipv4"] == sorted((str(c.service_v4) for c in callers), key=ipaddress.ip_network)
+    assert len(rule["sources"]["ipv6"]) == len(callers)
     (rule,) = [r for r in rules["hefei"] if r["from"] == "nodes"]
     assert rule["sources"] == {"ipv4": [str(prov.service_v4)], "ipv6": [str(prov.service_v6)]}
     # the service port is open wider only where the DR repository's TLS S3 listens
@@ -103,7 +108,7 @@ def test_removing_a_call_closes_its_port_on_the_callee(flat_lab):
     p = load_inventory(flat_lab)
     assert not [r for r in host_rules(p, p.node("hefei")) if r["from"] == "nodes"]
     assert not admits(host_rules(p, p.node("hefei")), p, str(p.node("province").address.ipv4.ip), 8443)
-    assert len(node_calls(p)) == 5 * len(p.cities)
+    assert len(node_calls(p)) == 5 * len(p.cities) + sum(len(c.consumes) for c in p.managed_industry())
 
 
 def test_validation_refuses_a_wide_open_service_port(flat_lab):
@@ -232,7 +237,11 @@ def test_a_lab_industry_cloud_consumes_are_calls_on_the_wire_and_in_the_province
     mine = [x for x in pl.allowed if x.caller == cloud.slug]
     assert {(x.callee, x.family) for x in mine} == {("province", "ipv4"), ("province", "ipv6")}
     assert mine[0].source == str(cloud.address.ipv4.ip) or mine[0].source == str(cloud.address.ipv6.ip)
-    assert {x.callee for x in pl.denied if x.caller == cloud.slug} == {"hefei", "chuzhou", "dr-local", "dr-remote"}
+    # the cities admit only their callers on 8443; a DR site opens it to the whole extranet (zones.yaml
+    # host_firewall, kinds [dr]), of which the cloud is a member: not a denied flow
+    assert {x.callee for x in pl.denied if x.caller == cloud.slug} == {"hefei", "chuzhou"}
+    for dr in (n for n in p.nodes if n.kind == "dr"):
+        assert admits(host_rules(p, dr), p, str(cloud.address.ipv4.ip), 8443), dr.slug
     assert not [x for x in pl.denied if x.callee == cloud.slug]   # its own firewall is its department's
 
 

@@ -5,7 +5,7 @@ Each host boots (``systemd-nspawn -b``) from a copy-on-write overlay of the shar
 changes in a host's /etc lands in its upper dir, never in the machine's /etc nor in the cache.
 Before boot the lab writes hostname, /etc/hosts (the node's own names, so Ansible fact gathering
 does not wait on DNS), resolv.conf (no resolver in the lab: fail fast), a machine-id, an ed25519
-host key and root's authorized key (root logs in by key only). The host's network is the
+host key and the inventory's admin account with the lab's key (root never logs in over SSH). The host's network is the
 namespace the fabric built: ``ext0`` on the service LAN toward its router, ``mgmt0`` on the
 management network, default routes via the node's gateway.
 """
@@ -86,14 +86,11 @@ def _personalise(province: Province, slug: str, root: Path) -> None:
         run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"egovops-lab-host-{slug}", "-f", str(key)])
     (etc / "ssh/sshd_config.d").mkdir(exist_ok=True)
     (etc / "ssh/sshd_config.d/00-egovops-lab.conf").write_text(
-        "# egovops lab: root by key only; the lab's host key\n"
-        "HostKey /etc/ssh/ssh_host_ed25519_key\nPermitRootLogin prohibit-password\n"
+        "# egovops lab: no root login (the inventory's admin account logs in, root by sudo); the lab's host key\n"
+        "HostKey /etc/ssh/ssh_host_ed25519_key\nPermitRootLogin no\n"
         "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUseDNS no\n")
-    ssh = root / "root/.ssh"
-    ssh.mkdir(mode=0o700, exist_ok=True)
-    os.chmod(ssh, 0o700)
-    (ssh / "authorized_keys").write_text(secrets.public_key(province) + "\n")
-    os.chmod(ssh / "authorized_keys", 0o600)
+    # root gets no key (it never logs in over SSH); a key an earlier lab version put there goes
+    (root / "root/.ssh/authorized_keys").unlink(missing_ok=True)
     _admin_account(province, root)
 
 

@@ -159,6 +159,17 @@ def test_baseline_end_to_end(lab, tmp_path):
     # 5. SSH and v4/v6 reachability unchanged
     assert reachability(p) == before
 
+    # 6. no root logins (issue 11): root is refused over SSH (v4 and v6), the admin account logs in and
+    # reaches root only through sudo with its password (a wrong one is refused)
+    for node in HOSTS:
+        for v6 in (False, True):
+            r = ssh(p, node, "true", v6=v6, user="root")
+            assert r.returncode == 255 and "Permission denied" in r.stderr, (node, v6, r.stderr)
+        assert ssh(p, node, "id -un").stdout.strip() == "root"
+        from egovops.harden.login import host_login, sudo_command
+        login = host_login(p)
+        assert ssh(p, node, sudo_command("id -un"), user=login.user).stdout.strip() != "root"  # no password: no root
+
 
 def test_drift_is_reported_check_changes_nothing_harden_repairs(lab, tmp_path):
     p, inv = lab

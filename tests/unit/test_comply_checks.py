@@ -12,7 +12,7 @@ from egovops.compliance.targets import role_params
 
 pytestmark = pytest.mark.unit
 
-SSHD_OK = """permitrootlogin without-password
+SSHD_OK = """permitrootlogin no
 passwordauthentication no
 kbdinteractiveauthentication no
 permitemptypasswords no
@@ -72,10 +72,12 @@ def test_ssh_session_limits_and_forwarding(line, bad):
     assert out.status == "fail" and bad.replace(" ", "=") in out.evidence
 
 
-def test_ssh_permit_root_login_yes_fails_with_evidence():
-    h, c = ctx({r"sshd -T": (0, SSHD_OK.replace("without-password", "yes"))})
+@pytest.mark.parametrize("value", ["yes", "prohibit-password", "without-password", "forced-commands-only"])
+def test_ssh_permit_root_login_other_than_no_fails_with_evidence(value):
+    """No root logins (issue 11): even key-only root login fails the control."""
+    h, c = ctx({r"sshd -T": (0, SSHD_OK.replace("permitrootlogin no", f"permitrootlogin {value}"))})
     out = identity.ssh_authentication(h, c)
-    assert out.status == "fail" and "permitrootlogin=yes" in out.evidence
+    assert out.status == "fail" and f"permitrootlogin={value}" in out.evidence
     h, c = ctx({r"sshd -T": (0, SSHD_OK)})
     assert identity.ssh_authentication(h, c).status == "pass"
 

@@ -123,16 +123,13 @@ def command(province: Province, sites: list[str], inv: Path, plan: Path, secret:
     return cmd
 
 
-def apply(province: Province, sites: list[str], progress: Callable[[str], None] = lambda m: None,
-          check: bool = False) -> ApplyRun:
-    """Run the role on ``sites`` (bounded by ANSIBLE_TIMEOUT); progress per task; log under build/dr/."""
-    inv, plan, secret = write_inputs(province, sites)
-    cmd = command(province, sites, inv, plan, secret, check)
-    log_path = work_dir(province) / ("ansible-check.log" if check else "ansible.log")
-    t0 = time.monotonic()
+def _run(cmd: list[str], province: Province, nsites: int, t0: float,
+         progress: Callable[[str], None]) -> tuple[int, list[str], int]:
+    """ansible-playbook with progress per task, killed after ANSIBLE_TIMEOUT: (rc, output lines, tasks)."""
     lines: list[str] = []
     ntask = 0
-    proc = subprocess.Popen(cmd, cwd=REPO, env=ansible_env(province, len(sites)), stdout=subprocess.PIPE,
+    rc = -1
+    proc = subprocess.Popen(cmd, cwd=REPO, env=ansible_env(province, nsites), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, bufsize=1)
     assert proc.stdout is not None
     try:
@@ -152,6 +149,22 @@ def apply(province: Province, sites: list[str], progress: Callable[[str], None] 
     finally:
         if proc.poll() is None:
             proc.kill()
+    return rc, lines, ntask
+
+
+def apply(province: Province, sites: list[str], progress: Callable[[str], None] = lambda m: None,
+          check: bool = False) -> ApplyRun:
+    """Run the role on ``sites`` (bounded by ANSIBLE_TIMEOUT); progress per task; log under build/dr/."""
+    from egovops.harden.login import become_vars_file, host_login
+
+    inv, plan, secret = write_inputs(province, sites)
+    cmd = command(province, sites, inv, plan, secret, check)
+    log_path = work_dir(province) / ("ansible-check.log" if check else "ansible.log")
+    t0 = time.monotonic()
+    # the hosts' admin account logs in, the play becomes root with sudo: its password as a 0600 file
+    # that exists only for this run (egovops.harden.login)
+    with become_vars_file(host_login(province)) as become:
+        rc, lines, ntask = _run(cmd + (["-e", f"@{become}"] if become else []), province, len(sites), t0, progress)
     log_path.write_text("".join(lines), encoding="utf-8")
     changed, failed = 0, []
     for m in (RECAP.match(line) for line in lines):

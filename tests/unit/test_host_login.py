@@ -252,3 +252,14 @@ def test_no_code_path_logs_in_as_root():
             for hit in root_logins(path.read_text(errors="replace")):
                 found.append(f"{path.relative_to(REPO)}: {hit}")
     assert not found, "root SSH logins in the tree (log in as the admin account, root by sudo):\n" + "\n".join(found)
+
+
+def test_every_ansible_runner_passes_the_become_password():
+    """Each module that starts ansible-playbook hands it the sudo password file (a runner without it
+    fails on every host with 'Missing sudo password', as DR's object tier once did)."""
+    runners = [p for p in sorted((REPO / "egovops").rglob("*.py"))
+               if "subprocess.Popen" in p.read_text() and "ansible-playbook" in p.read_text()]
+    assert {p.relative_to(REPO).as_posix() for p in runners} >= {"egovops/harden/playbook.py",
+                                                                  "egovops/dr/objects_apply.py"}
+    for p in runners:
+        assert "become_vars_file(" in p.read_text(), f"{p.relative_to(REPO)} runs Ansible without the become password"

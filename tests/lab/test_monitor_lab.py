@@ -36,7 +36,7 @@ def monlab():
 
     p = load_inventory(MONLAB)
     brought = lab_state(p) is None
-    lab_up(p, limit=LIMIT)
+    lab_up(p, limit=LIMIT, industry=True)   # + monlab's one industry cloud (education: a router and a host)
     try:
         push = _egovops("net", "push", "--inventory", str(MONLAB))
         assert push.returncode == 0, push.stdout[-2000:] + push.stderr[-2000:]
@@ -93,6 +93,32 @@ def test_every_prometheus_and_target_up(monlab) -> None:
     for n in doc["nocs"]:
         assert n["prometheus_up"] and n["targets_total"] > 0 and n["targets_up"] == n["targets_total"], n
     assert doc["alertmanager_up"] and all(doc["controller"].values())
+
+
+def test_provincial_noc_targets_are_exactly_what_runs(monlab) -> None:
+    """The provincial NOC scrapes the managed industry cloud's host (node_exporter, installed by the
+    monitoring play) and router (frr_exporter) and both are up; a cloud the lab does not run
+    (transport) has no target; no postgres target while DR is not deployed (nothing down that never ran)."""
+    import json
+    import urllib.request
+
+    from egovops.monitor import service
+    p = monlab
+    cloud = p.industry_cloud("education")
+    with urllib.request.urlopen(service.prometheus_url(p, "province") + "/api/v1/targets?state=active",
+                                timeout=20) as r:
+        active = json.loads(r.read())["data"]["activeTargets"]
+    by_job: dict[str, dict[str, str]] = {}
+    for t in active:
+        name = t["labels"].get("node") or t["labels"].get("router") or t["labels"].get("instance", "")
+        by_job.setdefault(t["labels"]["job"], {})[name] = t["health"]
+    assert by_job["node"].get(cloud.slug) == "up", by_job["node"]
+    assert by_job["frr"].get(cloud.router.name) == "up", by_job["frr"]
+    other = p.industry_cloud("transport")
+    assert not {other.slug, other.router.name} & (set(by_job["node"]) | set(by_job["frr"]))
+    assert "postgres" not in by_job, by_job.get("postgres")
+    print(f"\nprovincial NOC: {len(active)} active targets, "
+          f"{sum(t['health'] == 'up' for t in active)} up; jobs {sorted((j, len(v)) for j, v in by_job.items())}")
 
 
 def test_frr_exporter_every_collector_answers(monlab) -> None:
@@ -280,6 +306,9 @@ NOT_IN_THIS_LAB = {
     "egov_dr_": "DR is not deployed on monlab (the DR labs pglab/objlab test those series)",
     "probe_ssl_earliest_cert_expiry": "blackbox_http/TLS probes of the citizen-facing services: production",
     "service:probe_error:": "SLO burn rates over blackbox_http: production",
+    "pg_": "postgres_exporter of the DR database pair: scraped once DR is deployed (not on monlab)",
+    "node_standby:pg_": "recorded from postgres_exporter: DR only",
+    "node:pg_": "recorded from postgres_exporter: DR only",
 }
 
 

@@ -563,13 +563,15 @@ def _build(col: _Collector, root: Path, p: dict[str, Any]) -> Province | None:
     industry.check(col, ind, nf=nf, sf=sf, lf=lf, tiers=tiers, taken_names=set(node_by_slug) | router_names
                    | {f"{city}-{c.slug}" for city, cs in cf.counties.items() for c in cs} | {lf.uplink.peer},
                    nets=nets, inets=inets, environment=meta.environment)
+    industry.check_lab(col, meta, ind, inets)
 
     if col.problems or nets is None or provincial is None:
         return None
     try:
         province = _resolve(meta, root, nf, cf, lf, af, df, sf, zf, nets)
         _check_derived_names(col, province, nf, cf, lf)
-        province = dataclasses.replace(province, industry=industry.resolve(ind, nets, inets, lf), calls=tuple(zf.calls))
+        province = dataclasses.replace(province, industry=industry.resolve(ind, nets, inets, lf), calls=tuple(zf.calls),
+                                       _index={})  # lookups indexed afresh: router()/node() find industry devices too
         return province
     except plan.PlanCapacityError as exc:
         keys: tuple[Any, ...] = ()

@@ -69,8 +69,33 @@ def test_netmiko_is_strict(monkeypatch):
         raise RuntimeError("stop")
 
     monkeypatch.setattr(netmiko, "ConnectHandler", fake)
+    # the session builds netmiko's driver class itself (its SSH client gets only this host's keys)
+    monkeypatch.setattr(device, "_verified_class", lambda device_type: fake)
     t = device.Target(name="r1", vendor="frr", host="198.18.0.1", known_hosts="/x/known_hosts")
     with pytest.raises(device.DeviceError):
         device.open_session(t, Credentials("u", Secret("p"), "test"))
     assert seen["ssh_strict"] is True and seen["alt_host_keys"] is True and seen["alt_key_file"] == "/x/known_hosts"
     assert seen["system_host_keys"] is False
+
+
+def test_the_verified_client_knows_only_this_hosts_keys_and_rejects_unknown(tmp_path):
+    """The SSH client netmiko gets trusts the target's own known_hosts lines and nothing else, and
+    refuses an unknown key (RejectPolicy), so a device cannot log in on another device's key."""
+    import paramiko
+
+    from egovops.network import device
+
+    a, b = paramiko.ECDSAKey.generate(), paramiko.ECDSAKey.generate()
+    kh = tmp_path / "known_hosts"
+    kh.write_text(f"198.18.0.1 {a.get_name()} {a.get_base64()}\n198.18.0.2 {b.get_name()} {b.get_base64()}\n")
+    cls = device._verified_class("linux")
+    conn = cls.__new__(cls)   # no connection: only the client it would use
+    conn.host, conn.port = "198.18.0.1", 22
+    conn.alt_host_keys, conn.alt_key_file, conn.system_host_keys = True, str(kh), False
+    conn.key_policy = paramiko.RejectPolicy()
+    client = conn._build_ssh_client()
+    keys = client.get_host_keys()
+    assert keys.lookup("198.18.0.1") is not None
+    assert keys.lookup("198.18.0.1")[a.get_name()].get_base64() == a.get_base64()
+    assert keys.lookup("198.18.0.2") is None
+    assert isinstance(client._policy, paramiko.RejectPolicy)

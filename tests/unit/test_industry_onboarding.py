@@ -40,8 +40,9 @@ ENTRY = """  - id: 11
     consumes: [identity, e-licence]
 """
 # files that list every managed cloud, so they gain the new one's entries (and lose nothing)
-GROWS = {"ansible/hosts.yaml", "prometheus/province/nodes.yaml", "pulumi/Pulumi.province.yaml",
-         "intents/province-rt.json", ".egovops-rendered"}
+GROWS = {"ansible/hosts.yaml", "prometheus/province/nodes.yaml", "prometheus/province/routers.yaml",
+         "pulumi/Pulumi.province.yaml", "intents/province-rt.json", ".egovops-rendered"}
+# prometheus/province/routers.yaml: the provincial NOC scrapes each managed cloud's router (c3feedf)
 
 
 # free text that names a rule's sources ("catalogue calls ... from 20 node(s): ..."): it grows with them

@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import yaml
 
@@ -25,6 +24,7 @@ from egovops.compliance.checks import Outcome
 from egovops.compliance.results import Result
 from egovops.model.province import Province
 from egovops.network.confdiff import DIALECTS, Node, parse
+from egovops.render.intents import RouterIntent
 
 CATALOGUE = Path(__file__).with_name("router_catalogue.yaml")
 FAMILY = "network_device"
@@ -64,7 +64,7 @@ def load_catalogue(path: Path = CATALOGUE) -> list[RouterControl]:
     return out
 
 
-def expect_of(it: dict[str, Any], vendor: str, users: Sequence[str]) -> Expect:
+def expect_of(it: RouterIntent, vendor: str, users: Sequence[str]) -> Expect:
     import ipaddress
 
     from egovops.network.render import vrp_ports
@@ -77,7 +77,7 @@ def expect_of(it: dict[str, Any], vendor: str, users: Sequence[str]) -> Expect:
         ospf_links=tuple(i["name"] for i in it["interfaces"]
                          if i.get("ospf_area") is not None and not i.get("ospf_passive") and it["role"] != "external"),
         ports=ports,
-        planes=tuple(sorted({i["plane"] for i in it["interfaces"] if i.get("plane")})),
+        planes=tuple(sorted({p for i in it["interfaces"] if (p := i.get("plane"))})),
         bgp_peers=tuple(a for n in it.get("bgp") or [] for a in (n["ipv4"], n["ipv6"])),
         bgp_in={a: f"IND-{n['industry'].upper()}-V" if n.get("industry") else "BGP-IN"
                 for n in it.get("bgp") or [] for a in (n["ipv4"], n["ipv6"])},

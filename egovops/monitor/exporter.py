@@ -35,6 +35,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from egovops.model.province import Province
 from egovops.monitor import drift
 from egovops.monitor.drgate import postgres_sd
+from egovops.render.intents import Interface
 from egovops.render.monitor_settings import DR_SD_PATH, PROVINCE_NOC
 
 
@@ -153,7 +154,7 @@ class AddressCollector:
             return ""
 
 
-def _intent_interfaces(province: Province, name: str) -> list[dict]:
+def _intent_interfaces(province: Province, name: str) -> list[Interface]:
     from egovops.network.targets import intent_of
     return intent_of(province, name)["interfaces"]
 

@@ -20,6 +20,7 @@ from typing import Any
 import jinja2
 
 from egovops.model.province import IndustryCloud, Province, matches
+from egovops.render.intents import BgpSession, CloudSide, Interface, RouterIntent
 from egovops.render.intents import intent as build_intent
 
 VENDORS = ("frr", "huawei_vrp")
@@ -80,7 +81,7 @@ def _v6(cidr: str) -> dict[str, str]:
             "network": str(iface.network.network_address)}
 
 
-def vrp_ports(interfaces: Iterable[dict[str, Any]]) -> dict[str, str]:
+def vrp_ports(interfaces: Iterable[Interface]) -> dict[str, str]:
     """Map intent interface names to VRP port names.
 
     The inventory models links, not line cards, so ports are allocated deterministically: WAN
@@ -97,25 +98,26 @@ def vrp_ports(interfaces: Iterable[dict[str, Any]]) -> dict[str, str]:
     return out
 
 
-def context(it: dict[str, Any]) -> dict[str, Any]:
+def context(it: RouterIntent) -> dict[str, Any]:
     """Template context for one router intent: the intent plus derived values (see module doc)."""
     for key in ("name", "role", "router_id", "loopback", "interfaces", "noc", "ospf", "asn"):
         if key not in it:
             raise RenderError(f"intent of {it.get('name', '?')!r} has no {key!r}")
     ports = vrp_ports(it["interfaces"])
-    ifaces = []
+    ifaces: list[dict[str, Any]] = []
     for i in it["interfaces"]:
-        ospf = i.get("ospf_area") is not None and it["role"] != "external"
+        area = i.get("ospf_area")
+        ospf = area is not None and it["role"] != "external"
         ifaces.append({**i, "v4": _v4(i["ipv4"]), "v6": _v6(i["ipv6"]), "ospf": ospf,
-                       "area_dotted": dotted_area(i["ospf_area"]) if ospf else None,
+                       "area_dotted": dotted_area(area) if ospf and area is not None else None,
                        "port": ports[i["name"]],
                        "bfd": bool(i.get("bfd")) and bool(it["ospf"].get("bfd", True)) and ospf,
                        "bfd_profile": "backbone" if i["kind"] == "backbone" else "county",
                        "bfd_timers": BFD_PROFILES["backbone" if i["kind"] == "backbone" else "county"],
-                       "description": f"{i['kind']}{' ' + i['plane'] if i.get('plane') else ''} to "
+                       "description": f"{i['kind']}{' ' + str(i['plane']) if i.get('plane') else ''} to "
                                       f"{i['peer']} {i['peer_interface']}"})
     mgmt = it["noc"]["management"]
-    cloud: dict[str, Any] = it.get("cloud") or {}   # an industry cloud's own router (the lab plays the department's)
+    cloud: CloudSide | None = it.get("cloud")   # an industry cloud's own router (the lab plays the department's)
     bgp = [_session(n, it["role"]) for n in it.get("bgp") or []]
     originate4: list[str] = []
     originate6: list[str] = []
@@ -133,7 +135,7 @@ def context(it: dict[str, Any]) -> dict[str, Any]:
     # are connected already, only its declared own space needs one
     blackhole4 = list(cloud["own"]["ipv4"]) if cloud else originate4
     blackhole6 = list(cloud["own"]["ipv6"]) if cloud else originate6
-    ospf_cloud = bool(cloud) and cloud["routing"] == "ospf"
+    ospf_cloud = cloud is not None and cloud["routing"] == "ospf"
     return {
         "r": it,
         # a BGP-attached industry cloud runs no OSPF with the province (its IGP is its own business)
@@ -143,7 +145,7 @@ def context(it: dict[str, Any]) -> dict[str, Any]:
                                             for a in ind["accept"][fam]] for fam in ("ipv4", "ipv6")}}
                      for ind in it.get("industry") or []],
         # an OSPF-attached cloud's area is a stub area: its router cannot inject external routes
-        "stub_areas": [dotted_area(cloud["area"])] if ospf_cloud else [],
+        "stub_areas": [dotted_area(cloud["area"])] if ospf_cloud and cloud and cloud["area"] is not None else [],
         "lo4": _v4(it["loopback"]["ipv4"]),
         "lo6": _v6(it["loopback"]["ipv6"]),
         "loopback_area": dotted_area(it.get("loopback_area") or 0),
@@ -173,7 +175,7 @@ def context(it: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _session(n: dict[str, Any], role: str) -> dict[str, Any]:
+def _session(n: BgpSession, role: str) -> dict[str, Any]:
     """One BGP neighbour with its import/export policy and prefix limit.
 
     The national uplink and a cloud's own session towards the core use the province's BGP-IN/OUT
@@ -203,7 +205,7 @@ def with_keys(ctx: dict[str, Any], keys: dict[str, Any]) -> dict[str, Any]:
     return ctx
 
 
-def render_intent(it: dict[str, Any], vendor: str, keys: dict[str, Any] | None = None) -> str:
+def render_intent(it: RouterIntent, vendor: str, keys: dict[str, Any] | None = None) -> str:
     """Render one intent for one vendor; raises :class:`RenderError` on unknown vendor or bad intent.
 
     ``keys`` (from :meth:`egovops.network.routing_keys.RoutingKeys.values`) only on the push path;
@@ -232,7 +234,9 @@ def industry_core(province: Province, cloud: IndustryCloud, vendor: str) -> str:
     if vendor not in VENDORS:
         raise RenderError(f"unknown vendor {vendor!r} (choose from {', '.join(VENDORS)})")
     core = province.router(cloud.wan_links[0].a.device)
-    it = {**build_intent(province, core), "industry": [core_side(province, cloud)], "bgp": core_sessions(cloud)}
+    it = build_intent(province, core)   # a fresh intent: only this cloud's attachment and sessions
+    it["industry"] = [core_side(province, cloud)]
+    it["bgp"] = core_sessions(cloud)
     keys = routing_keys.placeholder_values()
     ctx = with_keys(context(it), keys)
     return _env().get_template(f"{vendor}/industry_core.j2").render(
@@ -245,7 +249,7 @@ def load_intent_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def intents(province: Province, limit: str | None = None) -> list[dict[str, Any]]:
+def intents(province: Province, limit: str | None = None) -> list[RouterIntent]:
     """Intents of the routers selected by ``limit`` (external stand-ins included: the lab pushes them too;
     the managed industry clouds' routers too: the lab plays them, production hands the config to their department)."""
     routers = [*province.routers, *(c.router for c in province.managed_industry())]

@@ -11,13 +11,13 @@ config, loopbacks to probe and which device sits behind each interface.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from egovops.model.province import Province, matches
 from egovops.network import routing_keys
 from egovops.network.device import Target
 from egovops.network.push import Plan
 from egovops.network.render import render_intent
+from egovops.render.intents import RouterIntent
 from egovops.render.intents import intent as build_intent
 
 
@@ -69,7 +69,7 @@ def select(province: Province, limit: str | None) -> Selection:
     return Selection(wanted, skipped)
 
 
-def intent_of(province: Province, name: str) -> dict[str, Any]:
+def intent_of(province: Province, name: str) -> RouterIntent:
     return build_intent(province, province.router(name))
 
 

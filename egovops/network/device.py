@@ -30,6 +30,7 @@ NETMIKO_TYPES = {"frr": "cisco_ios", "huawei_vrp": "huawei_vrpv8"}
 FRR_ERROR = re.compile(r"^%|^(Unknown command|Command incomplete|Ambiguous command|Can't |"
                        r"Must remove|There is no|Invalid |.*% Unknown)", re.M)
 VRP_ERROR = re.compile(r"^Error:|\^\s*$", re.M)
+ROLLBACK_COMMIT = "commit description egovops reverse diff"   # shown in VRP's commit list
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|[\x07\x08]")
 
 
@@ -58,6 +59,7 @@ class Session(Protocol):
     def stage(self, confirm_timeout: float) -> None: ...
     def confirm(self) -> None: ...
     def abort(self) -> bool: ...
+    def restore(self, commands: list[str]) -> None: ...
     def save(self) -> None: ...
     def protocol_state(self) -> dict[str, Any]: ...
     def close(self) -> None: ...
@@ -116,7 +118,12 @@ class FrrSession(NetmikoSession):
                       "show bgp summary json")
 
     def _exec_prompt(self) -> str:
-        """The full exec prompt, read once per session (netmiko's base_prompt is cut to 16 characters)."""
+        """The full exec prompt, read once per session (netmiko's base_prompt is cut to 16 characters).
+
+        The lab's vtysh driver learns it at login (:func:`_vtysh_preparation`); otherwise netmiko's
+        ``find_prompt`` (which waits for the channel to be quiet) finds it."""
+        if self._prompt is None:
+            self._prompt = getattr(self.conn, "vtysh_prompt", None)
         if self._prompt is None:
             try:
                 self._prompt = self.conn.find_prompt().strip()
@@ -185,7 +192,7 @@ class FrrSession(NetmikoSession):
         a = self.batch(["show running-config", "show interface json", *self.STATE_COMMANDS])
         try:
             config = frr_effective_config(a["show running-config"], a["show interface json"])
-            return config, frr_state(lambda c: a[c] if c in a else self._cmd(c))
+            return config, frr_state(lambda c: a[c] if c in a else self.batch([c])[c])
         except DeviceError as exc:
             msg = str(exc)
             raise DeviceError(msg if msg.startswith(f"{self.target.name}:") else f"{self.target.name}: {msg}") from None
@@ -220,15 +227,20 @@ class FrrSession(NetmikoSession):
     def abort(self) -> bool:
         return False      # no device-side trial: the engine restores the rollback point itself
 
+    def restore(self, commands: list[str]) -> None:
+        """Apply the reverse diff; FRR makes it live at once (nothing saved: the change was never saved)."""
+        self.apply(commands)
+
     def save(self) -> None:
-        out = self._cmd("write memory")
+        # one write and a read up to the prompt (netmiko's send_command polls with delays: ~0.5 s a device)
+        out = self.batch(["write memory"])["write memory"]
         if "[OK]" not in out and "Configuration saved" not in out and "Integrated configuration saved" not in out:
             raise DeviceError(f"{self.target.name}: write memory did not confirm: {_first_line(out)}")
 
     def protocol_state(self) -> dict[str, Any]:
         try:
             answers = self.batch(self.STATE_COMMANDS)
-            return frr_state(lambda c: answers[c] if c in answers else self._cmd(c))
+            return frr_state(lambda c: answers[c] if c in answers else self.batch([c])[c])
         except DeviceError as exc:
             msg = str(exc)
             raise DeviceError(msg if msg.startswith(f"{self.target.name}:") else f"{self.target.name}: {msg}") from None
@@ -287,6 +299,24 @@ class VrpSession(NetmikoSession):
             log.warning("%s: abort trial refused: %s", self.target.name, _vrp_error(out))
             return False
         return True
+
+    def restore(self, commands: list[str]) -> None:
+        """Apply the reverse diff to the candidate and COMMIT it (the fallback when the abort failed).
+
+        Why a commit: on VRP8 (two-stage) ``apply`` only fills the candidate; without ``commit`` the
+        reverse diff never reaches the running config and is discarded with the session. A refused
+        line or a refused commit clears the candidate and raises (the engine then reads the running
+        config back and reports the device ``unknown`` unless it equals the rollback point). Not saved:
+        the change was never confirmed, so the saved configuration is still the rollback point.
+        """
+        if not commands:
+            return
+        self.apply(commands)                  # raises (candidate cleared) on a refused line
+        out = self._timed(ROLLBACK_COMMIT)
+        if VRP_ERROR.search(out) or "fail" in out.lower():
+            self.conn.send_command_timing("clear configuration candidate")
+            raise DeviceError(f"{self.target.name}: commit of the reverse diff refused: {_vrp_error(out)}")
+        self.conn.exit_config_mode()
 
     def save(self) -> None:
         out = self.conn.save_config()
@@ -381,6 +411,54 @@ def known_host_keys(path: str) -> Any:
         return _HOST_KEYS[key]
 
 
+VTYSH_PREP = "terminal length 0"
+
+
+def _vtysh_preparation(self: Any, force_data: bool = True) -> None:
+    """Session preparation for FRR's vtysh in ONE round trip (replaces netmiko's for ``cisco_ios``).
+
+    Why: netmiko's (a RETURN and 0.1 s sleep, ``terminal width``, ``terminal length``, then
+    ``find_prompt``, each waiting for the channel to go quiet) cost ~0.5 s of waiting per login:
+    a worker slot held idle, 123 times in a fleet push. vtysh reads typed-ahead lines one by one
+    and echoes each after its prompt, so paging is turned off with one write, and the exec prompt
+    is the line that echoed it. Bounded by the session's timeout; any failure closes the session.
+    """
+    try:
+        self.write_channel(VTYSH_PREP + self.RETURN)
+        buf = ""
+        deadline = time.monotonic() + float(self.timeout)
+        while True:
+            chunk = self.read_channel()
+            buf += chunk
+            lines = ANSI.sub("", buf).replace("\r", "").split("\n")
+            last = lines[-1].strip()
+            if re.fullmatch(r"\S+#", last) and any(" ".join(ln.split()) == f"{last} {VTYSH_PREP}" for ln in lines[:-1]):
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no vtysh prompt after {VTYSH_PREP!r} within {self.timeout:g}s "
+                                   f"(last line {last[-60:]!r})")
+            if not chunk:
+                time.sleep(0.01)
+        self.vtysh_prompt = last                 # the full prompt (FrrSession._exec_prompt)
+        self.base_prompt = last[:-1]             # as netmiko's set_base_prompt (send_command's default pattern)
+    except Exception:
+        self.disconnect()
+        raise
+
+
+def _vtysh_cleanup(self: Any, command: str = "exit") -> None:
+    """Leave vtysh with one ``exit`` (netmiko's cleanup first probes config mode, waiting for quiet).
+
+    The engine always ends a configuration with ``end``; closing the channel ends vtysh anyway."""
+    self.write_channel(command + self.RETURN)
+
+
+# netmiko methods replaced per device type: cisco_ios is only ever FRR's vtysh here (NETMIKO_TYPES)
+_FAST_METHODS: dict[str, dict[str, Any]] = {
+    "cisco_ios": {"_try_session_preparation": _vtysh_preparation, "cleanup": _vtysh_cleanup},
+}
+
+
 def _verified_class(device_type: str) -> type:
     """netmiko's driver class, whose SSH client gets only this host's known keys (RejectPolicy kept)."""
     with _HOST_KEYS_LOCK:
@@ -406,7 +484,8 @@ def _verified_class(device_type: str) -> type:
         client.set_missing_host_key_policy(self.key_policy)   # RejectPolicy: ssh_strict is always set
         return client
 
-    cls = type(f"Verified{base.__name__}", (base,), {"_build_ssh_client": _build_ssh_client})
+    cls = type(f"Verified{base.__name__}", (base,),
+               {"_build_ssh_client": _build_ssh_client, **_FAST_METHODS.get(device_type, {})})
     with _HOST_KEYS_LOCK:
         _CLASSES[device_type] = cls
     return cls

@@ -20,9 +20,11 @@ never holds up the others:
    read again every second until ``settle_timeout``.
 4. **confirm or restore, per device** — as soon as a device's verdict is in: verified devices are
    confirmed (FRR: ``write memory``; VRP: ``commit persist``). Devices that failed, or were not
-   verified in time, are restored: VRP aborts the trial; FRR gets the reverse diff (running →
-   rollback point) applied, and the result is compared with the rollback point (per-device,
-   exact). A restore that cannot be done or checked leaves the device ``unknown`` (listed).
+   verified in time, are restored: VRP aborts the trial; FRR — and VRP when the abort is refused,
+   times out or loses the channel (then on a fresh session) — gets the reverse diff (running →
+   rollback point) applied and committed, and the running config read back is compared with the
+   rollback point (per-device, exact). A restore that cannot be done or checked leaves the device
+   ``unknown`` (listed), never ok.
 
 After each wave the failure budget is checked: a failed canary, or ``max_fail`` failed devices,
 stops the push — no further device is touched, and the report lists them as ``not-touched``.
@@ -397,18 +399,30 @@ class PushEngine:
             aborted = False
             try:
                 aborted = sess.abort()
-            except Exception as exc:     # e.g. VRP refused or lost the abort: fall back to the reverse diff
+            except Exception as exc:     # e.g. VRP lost the abort or it timed out: fall back to the reverse diff
                 r.rollback["abort_error"] = str(exc)
                 aborted = False
+                # the channel is in an unknown state (half an answer, config mode): a fresh session
+                self._close(lv)
+                sess = self._session(lv)
+            current = sess.running_config()
+            if aborted and not confdiff.equivalent(current, lv.before, dialect):
+                # the device acknowledged the abort but did not roll back: not trusted, reverse diff
+                r.rollback["abort_error"] = "abort acknowledged but the running config still differs from the rollback point"
+                aborted = False
+            after = current
             if not aborted:
-                current = sess.running_config()
+                # the reverse diff, applied AND committed (VRP: ``commit``; FRR: live at once)
                 back = confdiff.diff(current, lv.before, dialect, full=True)
                 cmds = confdiff.commands(back, lv.before, dialect)
+                r.rollback["reverse_commands"] = len(cmds)
                 try:
-                    sess.apply(cmds)
+                    sess.restore(cmds)
+                    r.rollback["reverse_committed"] = True
                 except DeviceError as exc:   # best effort: every line that can be restored is; compare below
-                    r.rollback["apply_error"] = str(exc)
-            after = sess.running_config()
+                    r.rollback.update({"reverse_committed": False, "apply_error": str(exc)})
+                # proven only by reading the running config back: equal to the rollback point, or unknown
+                after = sess.running_config()
             equal = confdiff.equivalent(after, lv.before, dialect)
             r.rollback.update({"restored": equal, "equal_to_before": equal, "aborted": aborted,
                                "seconds": round(time.monotonic() - t0, 2)})

@@ -79,6 +79,9 @@ class FakeSession:
     def abort(self):
         return False
 
+    def restore(self, commands):
+        self.apply(commands)              # FRR: the reverse diff is live as applied
+
     def save(self):
         self.r.saved += 1
 

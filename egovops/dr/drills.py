@@ -219,6 +219,26 @@ def verify_written(province: Province, written: list[Any], targets: list[str]) -
     return {"checked": checked, "missing": missing, "mismatched": mismatched, "bad": bad[:20]}
 
 
+ObjectCheck = Callable[[], tuple[int, int, int, dict[str, Any] | None]]
+
+
+def record_objects(res: DrillResult, where: str, check: ObjectCheck, progress: Progress) -> None:
+    """Run one object check and put its counts (checked, missing, differing) in the drill result.
+
+    Why one function: every drill ends with the same fail-closed step; a check that cannot run
+    (store down, credentials missing) is a problem of the drill, never zero objects checked.
+    """
+    try:
+        checked, missing, mismatched, details = check()
+    except Exception as exc:  # noqa: BLE001 — reported as the drill's problem, with what failed
+        res.problems.append(f"objects {where} could not be verified: {exc}")
+        return
+    res.objects_checked, res.objects_missing, res.objects_mismatched = checked, missing, mismatched
+    if details is not None:
+        res.details["objects"] = details
+    res.event(f"objects {where}: {checked} checked, {missing} missing, {mismatched} differing", progress)
+
+
 # ---------------------------------------------------------------- province-primary-loss
 
 def kill_command(province: Province, site: str) -> str:
@@ -288,14 +308,11 @@ def province_primary_loss(province: Province, progress: Progress = lambda m: Non
                              "last_errors": [e for _, e in writer.errors[-3:]]}
     _count_lost(province, res, writer, progress)
     if with_objects and written:
-        try:
+        def at_dr_sites() -> tuple[int, int, int, dict[str, Any] | None]:
             v = verify_written(province, written, _object_targets(province, written[0].site))
-            res.objects_checked, res.objects_missing, res.objects_mismatched = v["checked"], v["missing"], v["mismatched"]
-            res.details["objects"] = v
-            res.event(f"objects at the DR sites: {v['checked']} checked, {v['missing']} missing, "
-                      f"{v['mismatched']} differing", progress)
-        except Exception as exc:  # noqa: BLE001
-            res.problems.append(f"objects could not be verified: {exc}")
+            return v["checked"], v["missing"], v["mismatched"], v
+
+        record_objects(res, "at the DR sites", at_dr_sites, progress)
     _judge(res, require_zero_loss=True)
     return res
 
@@ -427,15 +444,12 @@ def remote_restore(province: Province, progress: Progress = lambda m: None) -> D
                 res.event(f"scratch cluster {SCRATCH_CLUSTER} dropped", progress)
             except Exception as exc:  # noqa: BLE001
                 res.problems.append(f"scratch cluster not dropped: {exc}")
-    try:
+    def at_repo() -> tuple[int, int, int, dict[str, Any] | None]:
         from egovops.dr import objects
         v = objects.verify(province, dp.source, dp.repo)
-        res.objects_checked, res.objects_missing, res.objects_mismatched = (
-            v.objects_checked, v.objects_missing, v.objects_mismatched)
-        res.event(f"objects of {dp.source} at {dp.repo}: {v.objects_checked} checked, {v.objects_missing} missing, "
-                  f"{v.objects_mismatched} differing", progress)
-    except Exception as exc:  # noqa: BLE001
-        res.problems.append(f"objects could not be verified at {dp.repo}: {exc}")
+        return v.objects_checked, v.objects_missing, v.objects_mismatched, None
+
+    record_objects(res, f"of {dp.source} at {dp.repo}", at_repo, progress)
     _judge(res, require_zero_loss=True)
     return res
 

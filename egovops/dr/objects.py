@@ -263,7 +263,8 @@ def ensure(province: Province, sites: list[str] | None = None, progress: Progres
     links = seaweed.links(province, among=sites)
     progress(f"objects: {len(sites)} stores, {len(links)} replications ({', '.join(lk.name for lk in links) or 'none'})")
     run = objects_apply.apply(province, sites, progress)
-    problems = [] if run.ok else [f"ansible failed (rc {run.rc}); log: {run.log_path}"]
+    problems = [] if run.ok else [f"ansible failed (rc {run.rc}{'; ' + run.error if run.error else ''}); "
+                                  f"log: {run.log_path}"]
     buckets: dict[str, list[dict[str, Any]]] = {}
     if run.ok:
         days = {b.name: b.noncurrent_days for b in _spec(province).buckets}

@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import re
+import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -35,6 +38,13 @@ RECAP = re.compile(
 TASK = re.compile(r"^TASK \[(.*)\] \*+")
 
 ExtraVar = str | int | float | bool
+# Bound of one ansible-playbook run (seconds). Why this default: the slowest caller measured so far
+# (harden's first run on the 19-host lab) takes about a minute and DR's object tier a few minutes;
+# half an hour leaves a production province room and still ends a run that hangs (an SSH login
+# waiting for ever, a task blocked on a lock) instead of holding the change lock for good.
+DEFAULT_TIMEOUT = 1800.0
+TIMEOUT_RC = 124  # like timeout(1): the run was stopped, not finished
+KILL_GRACE = 5.0  # SIGTERM first (ansible stops its workers), SIGKILL after this
 
 
 class PlaybookInputError(ValueError):
@@ -61,12 +71,13 @@ class PlaybookRun:
     tasks: int = 0
     playbook: str = ""
     log_path: Path | None = None
+    error: str = ""  # why the run was stopped (the timeout, naming the playbook and hosts); "" otherwise
 
     @property
     def ok(self) -> bool:
         """Ansible succeeded and no host failed or was unreachable (an empty recap with rc 0 is ok:
         e.g. every task skipped by --tags)."""
-        return self.rc == 0 and all(h.failed == 0 and h.unreachable == 0 for h in self.hosts)
+        return self.rc == 0 and not self.error and all(h.failed == 0 and h.unreachable == 0 for h in self.hosts)
 
     @property
     def changed(self) -> int:
@@ -165,6 +176,7 @@ def run_playbook(
     verbosity: int = 0,
     workdir: Path | None = None,
     log_name: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> PlaybookRun:
     """Run ``playbook`` on the selected hosts and return the per-host recap.
 
@@ -173,9 +185,16 @@ def run_playbook(
     (passed as one JSON ``-e``). The derived inventory and the full log are written to ``workdir``
     (default ``build/playbooks/<province>/<playbook stem>/``); the log is ``<stem>[-check].log``
     unless ``log_name`` is given. Raises :class:`PlaybookInputError` before running anything when no
-    host is selected or the playbook or a vars file does not exist.
+    host is selected, the playbook or a vars file does not exist, or ``timeout`` is not positive.
+
+    The run is bounded by ``timeout`` seconds: then ansible-playbook (and the workers and SSH
+    clients it started, all in the process group of the PID we started) is terminated, then
+    killed, and the run comes back not ok with ``rc`` 124 and ``error`` naming the playbook and
+    the hosts (also the log's last line).
     """
     playbook = Path(playbook)
+    if not timeout > 0:
+        raise PlaybookInputError(f"timeout {timeout!r}: must be a positive number of seconds")
     if not playbook.is_file():
         raise PlaybookInputError(f"playbook {playbook}: no such file")
     if not sel.targets:
@@ -200,7 +219,27 @@ def run_playbook(
             extra_vars=extra_vars,
             verbosity=verbosity,
         )
-        return _execute(cmd, sel, check, playbook, d, progress, log_name)
+        return _execute(cmd, sel, check, playbook, d, progress, log_name, timeout)
+
+
+def _hosts(sel: Selection, most: int = 8) -> str:
+    names = [t.node for t in sel.targets]
+    return ", ".join(names[:most]) + (f" … ({len(names)} hosts)" if len(names) > most else "")
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    """Terminate, then kill, the process group of the PID we started (ansible-playbook, its forks and
+    their SSH clients; never anything else: the group was made for this run by start_new_session)."""
+    for sig, wait in ((signal.SIGTERM, KILL_GRACE), (signal.SIGKILL, 10.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def _execute(
@@ -211,11 +250,19 @@ def _execute(
     d: Path,
     progress: Callable[[str], None],
     log_name: str | None,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> PlaybookRun:
-    """Run the ansible-playbook command, streaming task progress; write the log; parse the recap."""
+    """Run the ansible-playbook command, streaming task progress, bounded by ``timeout``; write the log;
+    parse the recap.
+
+    Why a reader thread: a hung run prints nothing, so a deadline checked between output lines would
+    never fire; the main thread waits on the queue with the time left instead.
+    """
     t0 = time.monotonic()
+    deadline = t0 + timeout
     lines: list[str] = []
     ntask = 0
+    error = ""
     proc = subprocess.Popen(
         cmd,
         cwd=REPO,
@@ -224,20 +271,53 @@ def _execute(
         stderr=subprocess.STDOUT,
         text=True,
         bufsize=1,
+        start_new_session=True,  # its own process group: a timeout stops everything it started
     )
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        lines.append(line)
-        m = TASK.match(line)
-        if m:
-            ntask += 1
-            progress(f"[{time.monotonic() - t0:5.1f}s] task {ntask}: {m.group(1)}")
-        elif line.startswith(("fatal:", "failed:")) or "UNREACHABLE" in line:
-            progress("  " + line.strip()[:200])
-    rc = proc.wait()
+    stdout = proc.stdout
+    assert stdout is not None
+    out: queue.Queue[str | None] = queue.Queue()
+
+    def pump() -> None:
+        try:
+            for line in stdout:
+                out.put(line)
+        finally:
+            out.put(None)
+
+    threading.Thread(target=pump, name=f"ansible-{proc.pid}", daemon=True).start()
+    try:
+        while True:
+            try:
+                line = out.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            lines.append(line)
+            m = TASK.match(line)
+            if m:
+                ntask += 1
+                progress(f"[{time.monotonic() - t0:5.1f}s] task {ntask}: {m.group(1)}")
+            elif line.startswith(("fatal:", "failed:")) or "UNREACHABLE" in line:
+                progress("  " + line.strip()[:200])
+        try:
+            rc = proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            error = (
+                f"{playbook.name} on {_hosts(sel)}: timed out after {timeout:g}s; "
+                f"ansible-playbook (PID {proc.pid}) and its workers stopped"
+            )
+            _stop(proc)
+            rc = TIMEOUT_RC
+    finally:
+        if proc.poll() is None:  # interrupted (Ctrl-C) or failed above: nothing of this run is left behind
+            _stop(proc)
+    if error:
+        lines.append(f"egovops: {error}\n")
+        progress(error)
     log = "".join(lines)
     log_path = d / (log_name or f"{playbook.stem}{'-check' if check else ''}.log")
     log_path.write_text(log, encoding="utf-8")
     return PlaybookRun(
-        rc, round(time.monotonic() - t0, 2), check, parse_recap(lines), log, ntask, playbook.name, log_path
+        rc, round(time.monotonic() - t0, 2), check, parse_recap(lines), log, ntask, playbook.name, log_path, error
     )

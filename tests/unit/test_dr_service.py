@@ -180,3 +180,24 @@ def test_scratch_cluster_is_dropped_only_when_ours():
     assert "egovops-scratch" in drop and drop.index("egovops-scratch") < drop.index("pg_dropcluster")
     restore = drills.restore_command()
     assert "--archive-mode=off" in restore  # the scratch copy never pushes WAL into the repository
+
+
+def test_object_check_counts_reach_the_result_and_a_failed_check_fails_the_drill(province):
+    """drills.record_objects: the one object-verification step of every drill (fail closed)."""
+    res = _result(province, rto_seconds=2.0, rpo_seconds=0.0)
+    seen: list[str] = []
+    drills.record_objects(res, "at the DR sites", lambda: (5, 1, 0, {"bad": ["x"]}), seen.append)
+    assert (res.objects_checked, res.objects_missing, res.objects_mismatched) == (5, 1, 0)
+    assert res.details["objects"] == {"bad": ["x"]} and "objects at the DR sites: 5 checked, 1 missing" in seen[0]
+    drills._judge(res, require_zero_loss=True)
+    assert res.ok is False and any("1 object(s) missing" in p for p in res.problems)
+
+    def unreadable():
+        raise ConnectionError("S3 gateway down")
+
+    res2 = _result(province, rto_seconds=2.0, rpo_seconds=0.0)
+    drills.record_objects(res2, "of province at dr-remote", unreadable, seen.append)
+    assert res2.objects_checked == 0 and "objects" not in res2.details
+    assert res2.problems == ["objects of province at dr-remote could not be verified: S3 gateway down"]
+    drills._judge(res2, require_zero_loss=True)
+    assert res2.ok is False       # a check that could not run is never "0 objects checked, all fine"

@@ -126,3 +126,58 @@ def test_recap_parser_reads_every_host():
 
 def test_baseline_keeps_its_log_place(anhui_province):
     assert run_dir(anhui_province).parts[-3:] == ("build", "harden", "anhui")
+
+
+def _gone(pid: int, seconds: float = 10.0) -> bool:
+    """The process no longer exists (or is a zombie only waiting for init to reap it)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            return True
+        if state == "Z":
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_a_hung_run_is_stopped_at_the_timeout_naming_playbook_and_hosts(setup, monkeypatch):
+    """An ansible-playbook that prints a task and then hangs (with a worker of its own) is stopped at the
+    timeout: not ok, rc 124, the error names playbook and hosts, and no process of the run is left.
+    A stand-in executable (a shell script) so that the bound is exact on a loaded machine."""
+    import time
+
+    from egovops.harden import playbook
+
+    p, pb, marker, secret, work = setup
+    fake = marker / "ansible-playbook"
+    fake.write_text(
+        "#!/bin/sh\n"
+        f"echo $$ > {marker}/main.pid\n"
+        "echo 'TASK [T-03 | CONFIG | A task that hangs] ****'\n"
+        f"sleep 120 & echo $! > {marker}/worker.pid\n"
+        "wait\n"
+    )
+    fake.chmod(0o755)
+    monkeypatch.setattr(playbook, "ansible_playbook_exe", lambda: str(fake))
+    seen: list[str] = []
+    t0 = time.monotonic()
+    res = run_playbook(
+        p, pb, selection(["h1", "h2"]), extra_vars_files=[secret], progress=seen.append, workdir=work, timeout=2
+    )
+    took = time.monotonic() - t0
+    assert not res.ok and res.rc == 124 and 2 <= took < 2 + 10, (res.rc, took, res.log)
+    assert res.tasks == 1 and any("A task that hangs" in m for m in seen)
+    assert "runner.yml on h1, h2: timed out after 2s" in res.error and "PID" in res.error
+    assert res.error in seen[-1] and res.log_path.read_text().rstrip().endswith(res.error)
+    pids = [int((marker / f"{n}.pid").read_text()) for n in ("main", "worker")]
+    assert all(_gone(pid) for pid in pids), "a process of the run outlived the timeout"
+
+
+def test_timeout_must_be_positive(setup):
+    p, pb, marker, secret, work = setup
+    with pytest.raises(PlaybookInputError, match="timeout"):
+        run_playbook(p, pb, selection(["h1"]), extra_vars_files=[secret], workdir=work, timeout=0)

@@ -273,17 +273,20 @@ class PushEngine:
         ours = f"interface {iface}" in lv.touched or any(t.startswith(ROUTING_SECTIONS) for t in lv.touched)
         return bool(peer) and peer in changed and not ours
 
-    def _check(self, lv: _Live, changed: set[str], reach: dict[str, bool]) -> None:
-        """One verification round for one device (``reach``: the wave's probe); sets ``lv.verified``."""
+    def _check(self, lv: _Live, changed: set[str], reach: Callable[[], dict[str, bool]]) -> None:
+        """One verification round for one device (``reach``: waits for the wave's probe); sets ``lv.verified``.
+
+        The device's state is read first, while the wave's reachability probe is still running."""
         p = lv.plan
         state = self._session(lv).protocol_state()
         if state.get("parsed") is not True:
             raise DeviceError(f"{p.target.name}: protocol state was not read")
+        reached = reach()
         lost = {k: sorted(set(lv.before_state.get(k) or ()) - set(state.get(k) or ())) for k in STATE_KINDS}
         blamed = {k: [x for x in v if not self._excused(lv, x, changed)] for k, v in lost.items()}
         blamed = {k: v for k, v in blamed.items() if v}
         excused = {k: sorted(set(lost[k]) - set(blamed.get(k, []))) for k in lost if lost[k]}
-        mine = {a: reach.get(a, False) for a in p.loopbacks} if self.vantage else {}
+        mine = {a: reached.get(a, False) for a in p.loopbacks} if self.vantage else {}
         lv.last = {"lost": blamed, "excused": {k: v for k, v in excused.items() if v},
                    "reachable": mine, "vantage": getattr(self.vantage, "name", None)}
         if not blamed and all(mine.values()):
@@ -309,7 +312,7 @@ class PushEngine:
     def _verify_one(self, lv: _Live, changed: set[str], reach: Future[dict[str, bool]] | None) -> None:
         """Check once (waiting for the wave's reachability probe); when decided, confirm or restore at once."""
         if self.opt.verify:
-            self._check(lv, changed, reach.result() if reach is not None else {})
+            self._check(lv, changed, reach.result if reach is not None else dict)
         else:
             lv.verified = True
         if lv.verified is None:

@@ -69,7 +69,7 @@ def expect_of(it: RouterIntent, vendor: str, users: Sequence[str]) -> Expect:
 
     from egovops.network.render import vrp_ports
 
-    ports = vrp_ports(it["interfaces"]) if vendor == "huawei_vrp" else {i["name"]: i["name"] for i in it["interfaces"]}
+    ports = vrp_ports(it) if vendor == "huawei_vrp" else {i["name"]: i["name"] for i in it["interfaces"]}
     mg = it["noc"]["management"]
     return Expect(
         users=frozenset(users),

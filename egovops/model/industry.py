@@ -211,13 +211,13 @@ def resolve(f: schema.IndustryFile, nets: plan.Supernets, inets: IndustryNets | 
                               Endpoint("province-rt", f"{c.slug}-{plane[0]}", DualStack(a4, a6)),
                               Endpoint(name, f"up-{plane[0]}", DualStack(b4, b6)),
                               schema.bandwidth_mbps(a.bandwidth), area, cost.get(plane, 10) if area else None,
-                              lf.routing.bfd and area is not None))
+                              lf.routing.bfd and area is not None, idx))
         lan4 = plan.industry_lan(inets[0], c.id)
         lan6 = plan.industry_lan(inets[1], c.id)
         gw = DualStack(plan.lan_address(lan4, 1), plan.lan_address(lan6, 1))
         host = DualStack(plan.lan_address(lan4, plan.HOST_OFFSET_IN_LAN), plan.lan_address(lan6, plan.HOST_OFFSET_IN_LAN))
         links.append(Link(f"{name}:lan-{c.slug}", "access", None, Endpoint(name, f"lan-{c.slug}", gw),
-                          Endpoint(c.slug, "ext0", host), 10000.0, area, 1, False))
+                          Endpoint(c.slug, "ext0", host), 10000.0, area, 1, False, c.id))
         hi = plan.industry_host_index(c.id)
         dept = f.departments[c.department]
         out.append(IndustryCloud(

@@ -336,7 +336,7 @@ def _resolve(meta: schema.InventoryMeta, root: Path, nf: schema.NodesFile, cf: s
         a4, b4 = plan.p2p_pair(nets.p2p4, index)
         a6, b6 = plan.p2p_pair(nets.p2p6, index)
         return Link(name, kind, plane, Endpoint(a_dev, a_if, DualStack(a4, a6)), Endpoint(b_dev, b_if, DualStack(b4, b6)),
-                    bw, area, cost, bfd)
+                    bw, area, cost, bfd, index)
 
     seg = lf.segments
     bfd = lf.routing.bfd
@@ -383,7 +383,7 @@ def _resolve(meta: schema.InventoryMeta, root: Path, nf: schema.NodesFile, cf: s
         nodes.append(Node(n.id, n.slug, n.name_zh, n.name_en, n.kind, n.code, city, router, lan4, lan6, host, gw, mgmt))
         area = n.id if n.kind == "city" else 0
         links.append(Link(f"{router}:lan-{n.slug}", "access", None, Endpoint(router, f"lan-{n.slug}", gw),
-                          Endpoint(n.slug, "ext0", host), 10000.0, area, 1, False))
+                          Endpoint(n.slug, "ext0", host), 10000.0, area, 1, False, n.id))
 
     controller = ds(nets.management4, nets.management6, plan.CONTROLLER_INDEX, plan.in_net)
     ntp = tuple([str(controller.ipv4.ip), str(controller.ipv6.ip)] if af.noc.ntp == "controller" else [af.noc.ntp])

@@ -99,6 +99,11 @@ class Link:
     area: int | None            # OSPF area (None: not in OSPF, e.g. eBGP uplink)
     cost: int | None
     bfd: bool
+    # its stable id in the address plan, from which its addresses derive: the p2p pair index
+    # (addressing.link_index / industry_link_index) of a WAN link, the LAN index (node or cloud id)
+    # of an access link. Adding a county, node or cloud never changes an existing link's index, so
+    # everything numbered by it (VRP ports, network.render.vrp_ports) stays put too.
+    index: int
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import ipaddress
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from typing import Any
 import jinja2
 
 from egovops.model.province import IndustryCloud, Province, matches
-from egovops.render.intents import BgpSession, CloudSide, Interface, RouterIntent
+from egovops.render.intents import BgpSession, CloudSide, RouterIntent
 from egovops.render.intents import intent as build_intent
 
 VENDORS = ("frr", "huawei_vrp")
@@ -81,20 +80,52 @@ def _v6(cidr: str) -> dict[str, str]:
             "network": str(iface.network.network_address)}
 
 
-def vrp_ports(interfaces: Iterable[Interface]) -> dict[str, str]:
-    """Map intent interface names to VRP port names.
+# Huawei VRP port allocation. The inventory models links, not line cards, so a port is derived from
+# the link's stable id in the address plan (Link.index, the same index its addresses come from):
+# adding a county, city, node or industry cloud renumbers no existing port. Cards (slot 0):
+#   0/0  WAN links of the router's own site: port = link slot + 1, so both ends of a link share the
+#        number (uplinks slots 0/1 -> ports 1/2, county k and industry cloud k 2+2k+plane -> 3+2k+plane)
+#   0/1  access LANs: port = LAN index + 1 (the node id, 0 = the provincial cloud, or the cloud id)
+#   0/2, 0/3  the provincial core's backbone to city c, data and video plane: port = c (the planes on
+#        separate cards, so one card failure takes down one plane only)
+#   0/4  extra links (links.yaml): port = their id
+# A GE sub-card has VRP_CARD_PORTS ports (1..48, as the 48-port GE cards of Huawei's NE/CE/S lines);
+# a link whose port would fall outside is a render error that names it, never a wrapped number.
+VRP_CARD_PORTS = 48
+VRP_WAN_CARD, VRP_LAN_CARD, VRP_BACKBONE_CARD, VRP_EXTRA_CARD = 0, 1, 2, 4
 
-    The inventory models links, not line cards, so ports are allocated deterministically: WAN
-    links (backbone/uplink/county) on slot 0/0 and access LANs on 0/1, in name order. The intent
-    name is kept as the port description, so an engineer can map a port back to its link.
+
+def vrp_ports(it: RouterIntent) -> dict[str, str]:
+    """Map the intent's interface names to VRP port names, numbered by each link's stable id (see above).
+
+    The intent name is kept as the port description, so an engineer can map a port back to its link.
     """
+    from egovops.model import addressing as plan
+
     out: dict[str, str] = {}
-    wan = sorted(i["name"] for i in interfaces if i["kind"] != "access")
-    lan = sorted(i["name"] for i in interfaces if i["kind"] == "access")
-    for n, name in enumerate(wan, start=1):
-        out[name] = f"GigabitEthernet0/0/{n}"
-    for n, name in enumerate(lan, start=1):
-        out[name] = f"GigabitEthernet0/1/{n}"
+    taken: dict[tuple[int, int], str] = {}
+    for i in it["interfaces"]:
+        site, slot = divmod(i["link_id"], plan.LINK_SLOTS_PER_SITE)
+        if i["kind"] == "access":
+            card, port = VRP_LAN_CARD, i["link_id"] + 1
+        elif i["kind"] == "extra" and not i.get("industry") and site == plan.EXTRA_LINK_SITE:
+            card, port = VRP_EXTRA_CARD, slot
+        elif site == it["site"]:
+            card, port = VRP_WAN_CARD, slot + 1
+        elif i["kind"] == "backbone" and slot < len(plan.PLANES):
+            card, port = VRP_BACKBONE_CARD + slot, site
+        else:
+            raise RenderError(f"{it['name']}: interface {i['name']} (link id {i['link_id']}, {i['kind']} to {i['peer']}) "
+                              f"has no VRP port rule")
+        if not 1 <= port <= VRP_CARD_PORTS:
+            raise RenderError(f"{it['name']}: interface {i['name']} ({i['kind']} to {i['peer']} {i['peer_interface']}) "
+                              f"would be VRP port GigabitEthernet0/{card}/{port}, outside the card's ports "
+                              f"1..{VRP_CARD_PORTS}")
+        if (card, port) in taken:
+            raise RenderError(f"{it['name']}: interfaces {taken[card, port]} and {i['name']} "
+                              f"both map to VRP port GigabitEthernet0/{card}/{port}")
+        taken[card, port] = i["name"]
+        out[i["name"]] = f"GigabitEthernet0/{card}/{port}"
     return out
 
 
@@ -103,7 +134,7 @@ def context(it: RouterIntent) -> dict[str, Any]:
     for key in ("name", "role", "router_id", "loopback", "interfaces", "noc", "ospf", "asn"):
         if key not in it:
             raise RenderError(f"intent of {it.get('name', '?')!r} has no {key!r}")
-    ports = vrp_ports(it["interfaces"])
+    ports = vrp_ports(it)
     ifaces: list[dict[str, Any]] = []
     for i in it["interfaces"]:
         area = i.get("ospf_area")

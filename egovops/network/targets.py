@@ -78,7 +78,7 @@ def target_of(province: Province, name: str, vendor: str, timeout: float = 30.0)
     if vendor == "huawei_vrp":     # the port names the render gave each intent interface (state keys map back)
         from egovops.network.render import vrp_ports
 
-        ports = vrp_ports(intent_of(province, name)["interfaces"])
+        ports = vrp_ports(intent_of(province, name))
     from egovops.lab.known_hosts import for_ssh
 
     return Target(name=name, vendor=vendor, host=str(province.router(name).management.ipv4.ip), timeout=timeout,

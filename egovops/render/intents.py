@@ -56,6 +56,7 @@ class Interface(TypedDict):
     ospf_cost: int | None
     ospf_passive: bool          # access LANs
     bfd: bool
+    link_id: int                # the link's stable id in the address plan (Link.index): VRP ports are numbered by it
     industry: NotRequired[str]  # extranet links towards a managed industry cloud: its slug
 
 
@@ -165,6 +166,7 @@ def _interface(province: Province, link: Link, local: Endpoint, remote: Endpoint
         "ospf_cost": link.cost,
         "ospf_passive": link.kind == "access",
         "bfd": link.bfd,
+        "link_id": link.index,
     }
     if link.kind == "extra":
         out["industry"] = _cloud_of(province, link).slug

@@ -9,6 +9,7 @@ production inventory and compares every rendered artefact before and after.
 
 from __future__ import annotations
 
+import difflib
 import json
 import shutil
 from pathlib import Path
@@ -22,7 +23,7 @@ from egovops.cli.main import cli
 from egovops.compliance import industry as industry_waivers
 from egovops.compliance.catalogue import load as load_catalogue
 from egovops.model import Province, load_inventory
-from egovops.network.render import render_province
+from egovops.network.render import VENDORS, render_province
 from egovops.render import render_all
 from egovops.stacks import config as sc
 from egovops.stacks import preview
@@ -38,6 +39,17 @@ ENTRY = """  - id: 11
     exists: true
     attach: {planes: [data], routing: bgp, asn: 65111}
     consumes: [identity, e-licence]
+"""
+# a cloud whose slug sorts before every interface name of the core (agri-d, anqing-d, ...) and that
+# takes both planes: a positional port allocation would shift every existing port of province-rt
+FIRST = """  - id: 12
+    slug: aerodrome
+    name_zh: 机场云
+    name_en: Airport cloud
+    department: transport
+    exists: true
+    attach: {planes: [data, video], routing: bgp, asn: 65112}
+    consumes: [identity]
 """
 # files that list every managed cloud, so they gain the new one's entries (and lose nothing)
 GROWS = {"ansible/hosts.yaml", "prometheus/province/nodes.yaml", "prometheus/province/routers.yaml",
@@ -85,6 +97,15 @@ def onboarded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Province, Provi
     path = inv / "industry.yaml"
     path.write_text(path.read_text(encoding="utf-8") + ENTRY, encoding="utf-8")   # the one entry
     return before, load_inventory(inv), inv
+
+
+@pytest.fixture(scope="module")
+def onboarded_first(tmp_path_factory: pytest.TempPathFactory) -> tuple[Province, Province]:
+    inv = Path(shutil.copytree(ANHUI, tmp_path_factory.mktemp("onboard-first") / "anhui"))
+    before = load_inventory(inv)
+    path = inv / "industry.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + FIRST, encoding="utf-8")
+    return before, load_inventory(inv)
 
 
 def test_the_entry_validates_and_is_managed(onboarded: tuple[Province, Province, Path]) -> None:
@@ -150,3 +171,29 @@ def test_the_new_cloud_gets_router_config_noc_targets_stack_and_waivers(onboarde
                     "    approver: 安徽省自然资源厅\n    expires: 2099-01-01\n", encoding="utf-8")
     waivers, read = industry_waivers.load_all(after, load_catalogue())
     assert read == [path] and waivers[0].covers("water", "L3-CES3-01") and not waivers[0].covers("province", "L3-CES3-01")
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+@pytest.mark.parametrize("which", ["onboarded", "onboarded_first"])
+def test_no_rendered_router_line_changes_only_lines_are_added(which: str, vendor: str,
+                                                              request: pytest.FixtureRequest) -> None:
+    """Every router's rendered configuration, both vendors: the new cloud only adds lines. A cloud
+    whose slug sorts first (aerodrome) would have renumbered every VRP port of the core when ports
+    were allocated in name order; they are numbered by the link's stable id now (vrp_ports)."""
+    before, after = request.getfixturevalue(which)[:2]
+    new = {r.router: r.text for r in render_province(after, vendor)}
+    slug = after.managed_industry()[-1].slug
+    assert set(new) == {r.router for r in render_province(before, vendor)} | {f"{slug}-rt"}
+    for r in render_province(before, vendor):
+        old_lines, new_lines = r.text.splitlines(), new[r.router].splitlines()
+        ops = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False).get_opcodes()
+        changed = [(old_lines[i1:i2], new_lines[j1:j2]) for op, i1, i2, j1, j2 in ops if op != "equal" and op != "insert"]
+        assert not changed, (r.router, vendor, changed[:3])
+        added = [line for op, _, _, j1, j2 in ops if op == "insert" for line in new_lines[j1:j2]]
+        assert (r.router == "province-rt") == bool(added), (r.router, added[:3])   # only the core gains lines
+    if vendor == "huawei_vrp":   # the new cloud's ports: GE0/0/<3+2k+plane> on both ends, free before
+        core = new["province-rt"]
+        cid = after.managed_industry()[-1].id
+        for plane in range(len(after.managed_industry()[-1].wan_links)):
+            assert f"interface GigabitEthernet0/0/{3 + 2 * cid + plane}\n description {slug}-" in core
+            assert f"interface GigabitEthernet0/0/{3 + 2 * cid + plane}\n description up-" in new[f"{slug}-rt"]

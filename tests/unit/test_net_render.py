@@ -111,11 +111,39 @@ def test_vrp_syntax_details(lab):
     vty = tree.children["user-interface vty 0 4"].children
     assert {"protocol inbound ssh", "idle-timeout 5 0", "acl 2000 inbound"} <= set(vty)
     assert "undo telnet server enable" in tree.children
-    ports = R.vrp_ports(intent(lab, lab.router("chuzhou-rt"))["interfaces"])
+    ports = R.vrp_ports(intent(lab, lab.router("chuzhou-rt")))
     up = tree.children[f"interface {ports['up-d']}"].children
     assert "ospf enable 1 area 0.0.0.0" in up and "ospf bfd enable" in up and "ip address 198.18.84.1 255.255.255.254" in up
     assert "ntp-service unicast-server 198.19.15.128" in tree.children
     assert "info-center loghost ipv6 fd00:34:0:ff::f80 level informational" in tree.children
+
+
+def test_vrp_ports_follow_the_links_stable_ids(anhui):
+    """Ports come from the address plan's link ids, not name order: both ends of a link share the
+    number, the core's backbone to city c is port c of the data/video card, a LAN's port is its id + 1."""
+    ports = {r.name: R.vrp_ports(intent(anhui, r)) for r in anhui.routers}
+    for link in anhui.links:
+        if link.kind in ("county", "uplink"):
+            assert ports[link.a.device][link.a.ifname] == ports[link.b.device][link.b.ifname], link.name
+    hefei = anhui.node("hefei")
+    assert ports["province-rt"]["hefei-d"] == f"GigabitEthernet0/2/{hefei.id}"
+    assert ports["province-rt"]["hefei-v"] == f"GigabitEthernet0/3/{hefei.id}"
+    assert ports["hefei-rt"]["up-d"] == "GigabitEthernet0/0/1" and ports["hefei-rt"]["lan-hefei"] == f"GigabitEthernet0/1/{hefei.id + 1}"
+    county = next(c for c in anhui.counties if c.city == "hefei")
+    assert ports["hefei-rt"][f"{county.short}-v"] == f"GigabitEthernet0/0/{3 + 2 * county.id + 1}"
+
+
+def test_vrp_port_outside_the_card_is_an_error_naming_the_link(lab):
+    it = intent(lab, lab.router("chuzhou-rt"))
+    county = next(i for i in it["interfaces"] if i["kind"] == "county")
+    county["link_id"] = it["site"] * 256 + 2 + 2 * 23        # county id 23: port 49 of a 48-port card
+    with pytest.raises(R.RenderError, match=rf"chuzhou-rt: interface {county['name']} \(county to "
+                                            rf"{county['peer']} up-d\) would be VRP port GigabitEthernet0/0/49"):
+        R.render_intent(it, "huawei_vrp")
+    county["link_id"] = it["site"] * 256 + 1                  # the city's own up-v port
+    with pytest.raises(R.RenderError, match="both map to VRP port GigabitEthernet0/0/2"):
+        R.vrp_ports(it)
+    assert "interface up-d" in R.render_intent(intent(lab, lab.router("chuzhou-rt")), "frr")   # FRR keeps names
 
 
 def test_bad_vendor_and_bad_intent_name_the_problem(lab):

@@ -106,6 +106,7 @@ def run(
             verbosity=verbosity,
             workdir=run_dir(province),
             log_name="harden-check.log" if check else "harden.log",
+            mitogen=True,  # measured: see egovops.harden.playbook.mitogen_env and the README's harden timings
         )
     finally:
         lock.__exit__(None, None, None)

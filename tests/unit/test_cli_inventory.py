@@ -19,7 +19,7 @@ from click.testing import CliRunner, Result
 
 import egovops
 from egovops.cli.main import cli
-from egovops.model import Province
+from egovops.model import Province, load_inventory
 
 pytestmark = pytest.mark.unit
 
@@ -99,7 +99,9 @@ def test_render_json_and_rerender(tmp_path: Path) -> None:
     assert doc["ok"] is True and doc["out"] == str(out)
     assert doc["files"] == len(files) == sum(doc["per_kind"].values()) == doc["written"]
     assert set(doc["per_kind"]) == {"ansible", "industry", "intents", "prometheus", "pulumi"}
-    assert doc["per_kind"]["pulumi"] == 19 and doc["per_kind"]["intents"] == 123
+    # one Pulumi stack per node (17) and DR site (2), plus one per industry cloud the lab lists (lab_industry)
+    clouds = len(load_inventory(INVENTORIES["lab"]).managed_industry())
+    assert clouds and doc["per_kind"]["pulumi"] == 19 + clouds and doc["per_kind"]["intents"] == 123
     again = run_json("inventory", "render", "--inventory", str(INVENTORIES["lab"]), "--out", str(out))
     assert (again["written"], again["removed"], again["unchanged"]) == (0, 0, doc["files"])
 

@@ -98,11 +98,16 @@ def test_industry_cloud_reaches_only_what_it_consumes(anhui_province: Province, 
         ing = set(blocks(flows.ingress_rules(s, prov), "from"))
         assert (cloud_lans <= ing) == (s.slug in hrss.consumes), s.slug
         assert not ing & {str(agri.service_v4), str(agri.service_v6)}
-    # the lab default brings no industry cloud up: no industry LAN in any lab policy
+    # the lab manages the clouds it lists (lab_industry): their LANs where they consume, no other cloud's
     lab_prov = cfg(lab_province, "province")
-    ind = {str(n) for c in lab_province.industry for n in (c.service_v4, c.service_v6)}
-    for s in lab_prov.services:
-        assert not set(blocks(flows.ingress_rules(s, lab_prov), "from")) & ind
+    managed = {c.slug for c in lab_province.managed_industry()}
+    assert managed and managed != {c.slug for c in lab_province.industry if c.exists}
+    for c in lab_province.industry:
+        lans = {str(c.service_v4), str(c.service_v6)}
+        for s in lab_prov.services:
+            ing = set(blocks(flows.ingress_rules(s, lab_prov), "from"))
+            assert (lans <= ing) == (c.slug in managed and s.slug in c.consumes), (c.slug, s.slug)
+            assert lans <= ing or not lans & ing, (c.slug, s.slug)
 
 
 def test_cross_node_config_round_trips_and_rejects_a_bad_direction(lab_province: Province) -> None:

@@ -40,11 +40,15 @@ def test_production_lists_17_plus_the_ten_clouds(anhui_province: Province) -> No
 
 
 def test_lab_keeps_the_1_plus_16_size(lab_province: Province) -> None:
-    """The default lab/deploy stays 17 NOCs, 19 hosts, 122 routers: industry clouds are apart."""
+    """The default lab/deploy stays 17 NOCs, 19 hosts, 122 routers: industry clouds are apart, even
+    the ones the lab lists (lab_industry: managed, brought up only by lab up --industry)."""
     p = lab_province
     assert len(p.nodes) == 19 and len([r for r in p.routers if r.is_ours]) == 122
-    assert len(p.industry) == 10 and p.managed_industry() == ()
+    managed = [c.slug for c in p.managed_industry()]
+    assert len(p.industry) == 10 and managed and set(managed) == set(p.meta.lab_industry)
+    assert set(managed) != {c.slug for c in p.industry if c.exists}      # the lab's own choice, not production's
     assert not {c.router.name for c in p.industry} & {r.name for r in p.routers}
+    assert not {c.slug for c in p.industry} & {n.slug for n in p.nodes}
 
 
 def test_industry_addresses_are_disjoint_from_the_plan(lab_province: Province) -> None:
@@ -146,11 +150,11 @@ BAD = [
      "ipv6", "missing-key", "no industry supernet"),
     ("call-unknown-level-service", "zones.yaml", '{from: "city:bigdata-sub", to: "province:bigdata-master"',
      '{from: "city:bigdata-master", to: "province:bigdata-master"', "calls[2].from", "placement", "does not run at the city level"),
-    ("lab-industry-unknown", "inventory.yaml", "environment: lab\n", "environment: lab\nlab_industry: [transport, nosuch]\n",
+    ("lab-industry-unknown", "inventory.yaml", "\nlab_industry: [", "\nlab_industry: [transport, nosuch, ",
      "lab_industry[1]", "unknown-ref", "unknown industry cloud 'nosuch'"),
-    ("lab-industry-twice", "inventory.yaml", "environment: lab\n", "environment: lab\nlab_industry: [transport, transport]\n",
+    ("lab-industry-twice", "inventory.yaml", "\nlab_industry: [", "\nlab_industry: [transport, transport, ",
      "lab_industry[1]", "duplicate-slug", "listed twice"),
-    ("lab-industry-in-production", "inventory.yaml", "environment: lab\n", "environment: production\nlab_industry: [transport]\n",
+    ("lab-industry-in-production", "inventory.yaml", "environment: lab\n", "environment: production\n",
      "lab_industry[0]", "environment", "for lab inventories"),
     ("call-same-level", "zones.yaml", '{from: "city:identity", to: "province:identity"',
      '{from: "city:identity", to: "city:identity"', "calls[5]", "topology", "joins two levels"),

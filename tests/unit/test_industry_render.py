@@ -97,11 +97,12 @@ def test_ansible_and_noc_targets_only_for_managed_clouds(anhui_province: Provinc
     assert len(inv["cloud_hosts"]["hosts"]) == 19 and not set(inv["routers"]["hosts"]) & set(inv["industry_routers"]["hosts"])
     prom = yaml.safe_load(prometheus.render(anhui_province)["province/nodes.yaml"])
     assert {g["labels"]["node"] for g in prom if g["labels"]["kind"] == "industry"} == managed
-    # the lab: no industry group, no industry target, the same 19 hosts
+    # the lab: its lab_industry clouds in the industry groups, apart from the same 19 cloud hosts
     lab = yaml.safe_load(ansible.render(lab_province)["hosts.yaml"])["all"]["children"]
-    assert "industry_hosts" not in lab and len(lab["cloud_hosts"]["hosts"]) == 19
+    lab_managed = {c.slug for c in lab_province.managed_industry()}
+    assert lab_managed and set(lab["industry_hosts"]["hosts"]) == lab_managed and len(lab["cloud_hosts"]["hosts"]) == 19
     lab_prom = yaml.safe_load(prometheus.render(lab_province)["province/nodes.yaml"])
-    assert not [g for g in lab_prom if g["labels"]["kind"] == "industry"]
+    assert {g["labels"]["node"] for g in lab_prom if g["labels"]["kind"] == "industry"} == lab_managed
 
 
 # ---- the lab runs them (issue 13 item 3): indlab lists transport (eBGP, two planes) and education (OSPF)
@@ -128,7 +129,10 @@ KEYS = {"ospf": "ProvOspfKey01", "ospf6": "ProvOspf6Key0123", "bgp": "ProvBgpKey
 
 def test_lab_manages_only_the_clouds_it_lists(indlab: Province, lab_province: Province, anhui_province: Province) -> None:
     assert [c.slug for c in indlab.managed_industry()] == ["transport", "education"]
-    assert lab_province.managed_industry() == ()             # inventories/lab lists none (yet)
+    # inventories/lab: the clouds its lab_industry lists (in industry.yaml order), not the existing ones
+    lab = [c.slug for c in lab_province.managed_industry()]
+    assert set(lab) == set(lab_province.meta.lab_industry) and lab == sorted(lab, key=lambda s: cloud(lab_province, s).id)
+    assert lab and set(lab) != {c.slug for c in lab_province.industry if c.exists}
     assert {c.slug for c in anhui_province.managed_industry()} == {c.slug for c in anhui_province.industry if c.exists}
     # the industry devices resolve by name like any router or host, but never join the 1+16 lists
     assert indlab.router("transport-rt").role == "industry" and indlab.node("education").kind == "industry"

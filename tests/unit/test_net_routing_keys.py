@@ -77,25 +77,36 @@ def test_render_uses_keys_only_when_given(lab, vendor):
         assert v not in plain and v in real
     for p in K.PLACEHOLDERS.values():
         assert p in plain and p not in real
+    # the managed industry clouds' links (OSPF) or sessions (BGP) carry their own keys, derived from these
+    for c in lab.managed_industry():
+        derived = {str(v) for f, v in K.industry_values(keys, c.slug).items() if f != "key_id"}
+        assert not derived & set(GOOD.values()) and not any(v in plain for v in derived)
+        assert any(v in real for v in derived), c.slug
+    secrets = set(GOOD.values()) | {str(v) for c in lab.managed_industry()
+                                    for f, v in K.industry_values(keys, c.slug).items() if f != "key_id"}
     # every key line is masked by the pattern, in both vendors' syntax
     masked = K.mask_lines(real.splitlines())
-    assert not any(v in line for line in masked for v in GOOD.values())
-    assert sum(MASK in line for line in masked) == sum(any(v in line for v in GOOD.values()) for line in real.splitlines()) > 0
+    assert not any(v in line for line in masked for v in secrets)
+    assert sum(MASK in line for line in masked) == sum(any(v in line for v in secrets) for line in real.splitlines()) > 0
 
 
 @pytest.mark.parametrize("vendor", R.VENDORS)
 def test_national_uplink_session_protection(lab, vendor):
-    """Every national eBGP session has TCP-MD5, GTSM (one hop) and a prefix limit; every OSPF link auth."""
+    """Every eBGP session has TCP-MD5, GTSM (one hop) and a prefix limit (national: the uplink's, a managed
+    industry cloud's: its own max_prefix); every OSPF link auth."""
     text = R.render_intent(intent(lab, lab.router("province-rt")), vendor)
-    peers = [a for n in intent(lab, lab.router("province-rt"))["bgp"] for a in (n["ipv4"], n["ipv6"])]
-    assert peers
-    for a in peers:
-        if vendor == "frr":
-            need = [f"neighbor {a} password", f"neighbor {a} ttl-security hops 1", f"neighbor {a} maximum-prefix 2000"]
-        else:
-            need = [f"peer {a} password cipher", f"peer {a} valid-ttl-hops 1", f"peer {a} route-limit 2000"]
-        for n in need:
-            assert n in text, (vendor, n)
+    sessions = intent(lab, lab.router("province-rt"))["bgp"]
+    assert [n for n in sessions if not n.get("industry")]
+    assert {n["industry"] for n in sessions if n.get("industry")} == {c.slug for c in lab.managed_industry() if c.routing == "bgp"}
+    for n in sessions:
+        for v, a in ((4, n["ipv4"]), (6, n["ipv6"])):
+            limit = n["max_prefix"] if n.get("industry") else K.SESSION[f"max_prefix_v{v}"]
+            if vendor == "frr":
+                need = [f"neighbor {a} password", f"neighbor {a} ttl-security hops 1", f"neighbor {a} maximum-prefix {limit}"]
+            else:
+                need = [f"peer {a} password cipher", f"peer {a} valid-ttl-hops 1", f"peer {a} route-limit {limit}"]
+            for line in need:
+                assert line in text, (vendor, line)
     it = intent(lab, lab.router("chuzhou-rt"))
     text = R.render_intent(it, vendor)
     active = [i for i in it["interfaces"] if i.get("ospf_area") is not None and not i["ospf_passive"]]

@@ -96,7 +96,11 @@ def test_ansible_inventory_parses_with_ansible(lab_out: Path, lab_province: Prov
     assert len(inv["cloud_hosts"]["hosts"]) == 19
     ours = [r.name for r in lab_province.routers if r.is_ours]
     assert sorted(inv["routers"]["hosts"]) == sorted(ours) and len(ours) == 122
-    assert len(hostvars) == 19 + 122
+    # the clouds the lab lists (lab_industry) in their own groups, apart from the 1+16
+    managed = lab_province.managed_industry()
+    assert sorted(inv.get("industry_hosts", {}).get("hosts", [])) == sorted(c.slug for c in managed)
+    assert sorted(inv.get("industry_routers", {}).get("hosts", [])) == sorted(c.router.name for c in managed)
+    assert len(hostvars) == 19 + 122 + 2 * len(managed)
     for city in lab_province.cities:
         assert city.slug in inv[f"city_{city.slug}"]["hosts"]
     assert sorted(inv["kind_city"]["hosts"]) == sorted(c.slug for c in lab_province.cities)
@@ -122,8 +126,15 @@ def test_intents_for_every_router_are_consistent(lab_files: dict[str, str], lab_
         names = [i["name"] for i in it["interfaces"]]
         assert len(set(names)) == len(names) and all(len(n) <= 15 for n in names), name
         for i in it["interfaces"]:
-            if i["peer"] not in intents:  # access link to a cloud node host
-                assert i["kind"] == "access" and i["ospf_passive"]
+            if i["peer"] not in intents:  # access link to a cloud node host, or a managed industry cloud's router
+                cloud = lab_province.industry_cloud(i["peer"])
+                if cloud is not None:
+                    assert name == "province-rt" and i["kind"] == "extra" and i["industry"] == cloud.slug
+                    assert cloud in lab_province.managed_industry() and i["peer"] == cloud.router.name
+                    (link,) = [x for x in cloud.wan_links if x.a.ifname == i["name"]]
+                    assert (i["ipv4"], i["peer_ipv6"]) == (str(link.a.address.ipv4), str(link.b.address.ipv6.ip))
+                else:
+                    assert i["kind"] == "access" and i["ospf_passive"]
                 continue
             mirror = ifaces[(i["peer"], i["peer_interface"])]
             assert mirror["peer"] == name and mirror["peer_interface"] == i["name"]
@@ -131,8 +142,14 @@ def test_intents_for_every_router_are_consistent(lab_files: dict[str, str], lab_
             assert mirror["ipv4"].split("/")[1] == i["ipv4"].split("/")[1] == "31"
             assert mirror["ipv6"].split("/")[1] == i["ipv6"].split("/")[1] == "127"
     core = intents["province-rt"]
-    assert {b["plane"] for b in core["bgp"]} == set(lab_province.uplink.planes)
-    assert all(b["asn"] == lab_province.uplink.asn for b in core["bgp"])
+    national = [b for b in core["bgp"] if not b.get("industry")]
+    assert {b["plane"] for b in national} == set(lab_province.uplink.planes)
+    assert all(b["asn"] == lab_province.uplink.asn for b in national)
+    # and one session per plane with each managed BGP-attached cloud, in its own AS
+    clouds = [c for c in lab_province.managed_industry() if c.routing == "bgp"]
+    assert sorted((b["industry"], b["plane"], b["asn"]) for b in core["bgp"] if b.get("industry")) == \
+        sorted((c.slug, link.plane, c.asn) for c in clouds for link in c.wan_links)
+    assert {x["cloud"] for x in core.get("industry", [])} == {c.slug for c in lab_province.managed_industry()}
     assert all(not intents[r.name]["bgp"] for r in lab_province.routers if r.role in ("city", "county"))
 
 
@@ -151,16 +168,21 @@ def test_prometheus_file_sd_structure(lab_files: dict[str, str], lab_province: P
             assert g["labels"]["noc"] == path.split("/")[1]
             kind = "nodes" if path.endswith("nodes.yaml") else "routers"
             seen[kind].append(g["labels"]["node" if kind == "nodes" else "router"])
-    assert sorted(seen["nodes"]) == sorted(n.slug for n in lab_province.nodes)
-    assert sorted(seen["routers"]) == sorted(r.name for r in lab_province.routers if r.is_ours)
+    # the provincial NOC also watches the managed industry clouds' hosts and routers
+    managed = lab_province.managed_industry()
+    assert sorted(seen["nodes"]) == sorted([n.slug for n in lab_province.nodes] + [c.slug for c in managed])
+    assert sorted(seen["routers"]) == sorted([r.name for r in lab_province.routers if r.is_ours] +
+                                             [c.router.name for c in managed])
     fed = json.loads(lab_files["prometheus/federation.json"])
     assert fed["cities"] == sorted(c.slug for c in lab_province.cities)
 
 
 def test_pulumi_stack_config_per_node(lab_files: dict[str, str], lab_province: Province) -> None:
     stacks = {p: yaml.safe_load(t) for p, t in lab_files.items() if p.startswith("pulumi/")}
-    assert sorted(stacks) == sorted(f"pulumi/Pulumi.{n.slug}.yaml" for n in lab_province.nodes)
-    assert len(stacks) == 19
+    # one stack per node and DR site, one per industry cloud the lab lists (their own kind: test_stacks_industry)
+    clouds = [c.slug for c in lab_province.managed_industry()]
+    assert sorted(stacks) == sorted(f"pulumi/Pulumi.{s}.yaml" for s in [*(n.slug for n in lab_province.nodes), *clouds])
+    assert len(stacks) == 19 + len(clouds)
     for n in lab_province.nodes:
         cfg = stacks[f"pulumi/Pulumi.{n.slug}.yaml"]
         assert list(cfg) == ["config"] and all(k.startswith("egovops:") for k in cfg["config"])
@@ -201,7 +223,7 @@ def test_counts_of_the_province(which: str, request: pytest.FixtureRequest) -> N
     assert len(p.services) == 13
     files = render_all(p)
     assert len([f for f in files if f.startswith("intents/")]) == 123
-    # one stack per node, one per managed industry cloud (production: the existing ones; a lab: none)
+    # one stack per node, one per managed industry cloud (production: the existing ones; a lab: its lab_industry)
     assert len([f for f in files if f.startswith("pulumi/")]) == 19 + len(p.managed_industry())
 
 

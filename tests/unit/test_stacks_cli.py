@@ -83,10 +83,12 @@ def test_config_renders_every_stack(tmp_path, lab_province):
     res = CliRunner().invoke(cli, ["stacks", "config", "--out", str(tmp_path), "--json"])
     assert res.exit_code == 0, res.output
     files = sorted(p.name for p in tmp_path.glob("Pulumi.*.yaml"))
-    assert files == sorted(f"Pulumi.{n.slug}.yaml" for n in lab_province.nodes)
+    # every node and DR site, and each industry cloud the lab lists (lab_industry)
+    stacks = [n.slug for n in lab_province.nodes] + [c.slug for c in lab_province.managed_industry()]
+    assert files == sorted(f"Pulumi.{s}.yaml" for s in stacks)
     assert "egovops:services" in (tmp_path / "Pulumi.province.yaml").read_text(encoding="utf-8")
     again = json.loads(CliRunner().invoke(cli, ["stacks", "config", "--out", str(tmp_path), "--json"]).stdout)
-    assert again["written"] == [] and len(again["unchanged"]) == 19
+    assert again["written"] == [] and len(again["unchanged"]) == len(stacks)
 
 
 def test_policies_listed_with_controls():

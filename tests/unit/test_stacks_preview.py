@@ -1,4 +1,5 @@
-"""All 19 stacks under the mock runtime: placement per hosting level, counts, schema, policies.
+"""All stacks under the mock runtime (19 nodes and DR sites, plus the industry clouds the lab lists):
+placement per hosting level, counts, schema, policies.
 
 Why: this is the offline verification the stacks rely on (`egovops stacks preview`). The preview
 runs once per module (the lab inventory: same province as anhui, lab addressing) and the tests
@@ -29,8 +30,10 @@ def deployments(rep: pv.StackReport) -> dict[str, str]:
 
 
 def test_all_stacks_pass_offline(report, lab_province):
-    assert [s.stack for s in report.stacks] == [n.slug for n in lab_province.nodes]
-    assert len(report.stacks) == 19
+    clouds = [c.slug for c in lab_province.managed_industry()]
+    assert [s.stack for s in report.stacks] == [n.slug for n in lab_province.nodes] + clouds
+    assert len(report.stacks) == 19 + len(clouds)
+    assert [s.stack for s in report.stacks if s.kind == "industry"] == clouds
     for s in report.stacks:
         assert s.error is None, s.error
         assert s.schema_problems == [], [str(p) for p in s.schema_problems]
@@ -61,8 +64,11 @@ def test_counts_match_the_catalogue(report, lab_province):
         kinds.update(s.counts())
     assert kinds["Deployment"] == kinds["Service"] == kinds["egovops:platform:PlatformService"] == placements
     assert kinds["egovops:cloud:CloudNode"] == kinds["egovops:storage:ObjectStore"] == 19
-    # one namespace per placed service plus the monitoring namespace per node
-    assert kinds["Namespace"] == placements + 19
+    # an industry cloud's stack: its IndustryCloud component with one tenant namespace (no service placed)
+    clouds = len(lab_province.managed_industry())
+    assert kinds["egovops:industry:IndustryCloud"] == clouds
+    # one namespace per placed service plus the monitoring namespace per node, and each cloud's tenant
+    assert kinds["Namespace"] == placements + 19 + clouds
     # one Velero schedule per directed replication (cooperation pairs count twice)
     directed = sum(2 if r.kind == "cooperation" else 1 for r in lab_province.replications)
     assert kinds["Schedule"] == directed

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import sys
 import time
@@ -53,6 +54,13 @@ def push(p, names, creds, vantage, workers: int, min_hold: float, bump: int):
     t0 = time.monotonic()
     rep = PushEngine(plans, creds, opts, vantage=vantage).run()
     return rep, time.monotonic() - t0
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU ticks of the whole machine so far (/proc/stat: idle and iowait are not busy)."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return float(sum(v) - v[3] - v[4]), float(sum(v))
 
 
 def main() -> int:
@@ -87,7 +95,9 @@ def main() -> int:
 
     print(f"fleet: {len(names)} routers, one wave, --workers {a.workers} ...", file=sys.stderr)
     load_fleet = os.getloadavg()
+    cpu0, busy0 = resource.getrusage(resource.RUSAGE_SELF), machine_busy()
     fleet, fleet_s = push(p, names, creds, vantage, a.workers, a.min_hold, 1)
+    cpu1, busy1 = resource.getrusage(resource.RUSAGE_SELF), machine_busy()
     fc = fleet.counts()
     print(f"  {fc} in {fleet_s:.1f}s", file=sys.stderr)
     own = {r.name: sum(r.seconds.values()) for r in fleet.results}
@@ -110,6 +120,10 @@ def main() -> int:
            "fleet_failed": fc["failed"] + fc["rolled-back"], "fleet_phase_median_seconds": phases,
            "slowest_device": slowest, "slowest_device_seconds": singles[slowest], "single_device_seconds": singles,
            "ratio": round(fleet_s / singles[slowest], 2), "goal_ratio_le": GOAL,
+           # where the fleet push's CPU went: this controller (all its threads) and the whole machine
+           # (2 cores; the idle lab's own routing daemons included)
+           "fleet_controller_cpu_seconds": round(cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime, 2),
+           "fleet_machine_busy_cores": round((busy1[0] - busy0[0]) / (busy1[1] - busy0[1]) * (os.cpu_count() or 1), 2),
            "goal_met": fleet_s <= GOAL * singles[slowest],
            # 1/5/15-min load averages of the (shared) machine: at the start, before the fleet push, at the end
            "load_average": {"start": [round(x, 1) for x in load_start], "fleet": [round(x, 1) for x in load_fleet],

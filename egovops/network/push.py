@@ -117,6 +117,7 @@ class _Live:
     deadline: float = 0.0
     verify_started: float = 0.0
     last: dict[str, Any] = field(default_factory=dict)
+    state_now: dict[str, Any] | None = None          # this verify round's state, read but not yet checked
 
 
 @dataclass
@@ -273,15 +274,20 @@ class PushEngine:
         ours = f"interface {iface}" in lv.touched or any(t.startswith(ROUTING_SECTIONS) for t in lv.touched)
         return bool(peer) and peer in changed and not ours
 
-    def _check(self, lv: _Live, changed: set[str], reach: Callable[[], dict[str, bool]]) -> None:
-        """One verification round for one device (``reach``: waits for the wave's probe); sets ``lv.verified``.
-
-        The device's state is read first, while the wave's reachability probe is still running."""
-        p = lv.plan
+    def _read_state(self, lv: _Live) -> None:
+        """This round's protocol state of the device (fail closed: a state not read or parsed raises)."""
         state = self._session(lv).protocol_state()
         if state.get("parsed") is not True:
+            raise DeviceError(f"{lv.plan.target.name}: protocol state was not read")
+        lv.state_now = state
+
+    def _check(self, lv: _Live, changed: set[str], reached: dict[str, bool]) -> None:
+        """One verification round for one device: this round's state (read by :meth:`_read_state`) against
+        the state before the change, and the wave's reachability probe; sets ``lv.verified``."""
+        p = lv.plan
+        state, lv.state_now = lv.state_now, None        # consumed: an undecided device is read again next round
+        if state is None or state.get("parsed") is not True:
             raise DeviceError(f"{p.target.name}: protocol state was not read")
-        reached = reach()
         lost = {k: sorted(set(lv.before_state.get(k) or ()) - set(state.get(k) or ())) for k in STATE_KINDS}
         blamed = {k: [x for x in v if not self._excused(lv, x, changed)] for k, v in lost.items()}
         blamed = {k: v for k, v in blamed.items() if v}
@@ -309,10 +315,19 @@ class PushEngine:
                 why.append(f"not confirmed within --confirm-timeout {self.opt.confirm_timeout:g}s")
             r.error = "verification failed: " + ("; ".join(why) or "timed out")
 
-    def _verify_one(self, lv: _Live, changed: set[str], reach: Future[dict[str, bool]] | None) -> None:
-        """Check once (waiting for the wave's reachability probe); when decided, confirm or restore at once."""
+    def _verify_one(self, lv: _Live, changed: set[str], reach: Future[dict[str, bool]] | None,
+                    wait: bool = True) -> None:
+        """Read the device's state, then check once; when decided, confirm or restore at once.
+
+        With ``wait`` False a device whose state is read before the wave's reachability probe is in
+        is left for the round's second pass (the worker moves on to the next device's read instead
+        of waiting for the probe)."""
         if self.opt.verify:
-            self._check(lv, changed, reach.result if reach is not None else dict)
+            if lv.state_now is None:
+                self._read_state(lv)
+            if reach is not None and not wait and not reach.done():
+                return
+            self._check(lv, changed, reach.result() if reach is not None else {})
         else:
             lv.verified = True
         if lv.verified is None:
@@ -373,7 +388,11 @@ class PushEngine:
                 if self.opt.verify and self.vantage is not None:
                     addrs = [a for lv in todo for a in lv.plan.loopbacks]
                     reach = probe.submit(reach_many, self.vantage, addrs, self.opt.workers)
-                self._pool(todo, "verify", functools.partial(self._verify_one, changed=changed, reach=reach))
+                # first pass: every device's state read (while the probe runs), decided where the probe is in;
+                # second pass: the devices read before the probe was in, decided now
+                self._pool(todo, "verify", functools.partial(self._verify_one, changed=changed, reach=reach, wait=False))
+                read = [lv for lv in todo if lv.result.status == "staged" and lv.state_now is not None]
+                self._pool(read, "verify", functools.partial(self._verify_one, changed=changed, reach=reach))
                 if any(lv.result.status == "staged" for lv in staged):
                     # undecided: read again a second after this round began (bounded by each deadline)
                     time.sleep(max(0.0, min(1.0 - (time.monotonic() - t_round), 1.0)))

@@ -95,3 +95,41 @@ def test_unreadable_state_before_the_change_touches_nothing():
     routers = [BadState("r0", config("r0"), fail_after=0)]
     rep = run(Fleet(routers), [plan("r0", config("r0", cost=70))])
     assert rep.results[0].status == "failed" and routers[0].applied == []
+
+
+class SlowProbe:
+    """A vantage whose batch probe takes a while (fping over many loopbacks on a busy machine)."""
+
+    name = "slow vantage"
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds, self.done_at = seconds, 0.0
+
+    def reachable_many(self, addresses, workers=16) -> dict[str, bool]:
+        time.sleep(self.seconds)
+        self.done_at = time.monotonic()
+        return dict.fromkeys(addresses, True)
+
+
+class TimedState(FakeRouter):
+    def __init__(self, *a, **k) -> None:
+        super().__init__(*a, **k)
+        self.read_at: list[float] = []
+
+    def state(self) -> dict:
+        self.read_at.append(time.monotonic())
+        return super().state()
+
+
+def test_workers_read_every_state_while_the_probe_runs_and_decide_when_it_is_in():
+    """8 devices, 2 workers, a 0.6 s probe: every device's state after the change is read before the probe
+    is in (a worker waiting for the probe would leave 6 unread), and every device is then confirmed."""
+    routers = [TimedState(f"r{i}", config(f"r{i}")) for i in range(8)]
+    probe = SlowProbe(0.6)
+    rep = run(Fleet(routers), [plan(r.name, config(r.name, cost=80)) for r in routers], vantage=probe,
+              workers=2, min_hold=0.0)
+    assert rep.ok and all(r.status == "changed" and r.verify["ok"] for r in rep.results)
+    after = [r.read_at[-1] for r in routers]                   # the verify read (the first is before the change)
+    assert all(len(r.read_at) == 2 for r in routers)
+    assert sum(t < probe.done_at for t in after) == 8, [round(probe.done_at - t, 2) for t in after]
+    assert all(r.saved == 1 for r in routers)

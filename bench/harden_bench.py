@@ -5,7 +5,9 @@ network, all 19 hosts, no counties), runs the commands as an operator would (the
 wall times and the goals (comply < 20 s, harden first run < 60 s and re-run < 30 s on 19 hosts), and
 tears the lab down again if it brought it up. Prints the machine's load average too: these figures
 depend on what else runs. ``--env KEY=VALUE`` measures an Ansible lever on the harden runs (e.g.
-``ANSIBLE_STRATEGY=free``) without changing the project's defaults.
+``ANSIBLE_STRATEGY=free``) without changing the project's defaults; ``--env EGOVOPS_ANSIBLE_MITOGEN=0``
+measures the plain ssh connection instead of Mitogen's strategy (the default of harden). Settings the
+runner pins itself (forks = hosts, pipelining, no fact gathering, ssh args) are not overridden by --env.
 
     sudo .venv/bin/python bench/harden_bench.py [--hosts 19] [--reruns 2] [--env ANSIBLE_STRATEGY=free] [--keep]
 """

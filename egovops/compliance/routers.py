@@ -79,7 +79,9 @@ def expect_of(it: RouterIntent, vendor: str, users: Sequence[str]) -> Expect:
         ports=ports,
         planes=tuple(sorted({p for i in it["interfaces"] if (p := i.get("plane"))})),
         bgp_peers=tuple(a for n in it.get("bgp") or [] for a in (n["ipv4"], n["ipv6"])),
-        bgp_in={a: f"IND-{n['industry'].upper()}-V" if n.get("industry") else "BGP-IN"
+        # only the core imports through a cloud's own filter; the cloud's router imports with BGP-IN
+        # like the national uplink (the render's choice, network.render._session)
+        bgp_in={a: f"IND-{n['industry'].upper()}-V" if n.get("industry") and it["role"] == "core" else "BGP-IN"
                 for n in it.get("bgp") or [] for a in (n["ipv4"], n["ipv6"])},
         syslog=tuple(it["noc"]["syslog"]), ntp=tuple(it["noc"]["ntp"]))
 

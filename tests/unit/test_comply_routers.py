@@ -82,3 +82,17 @@ def test_uplink_without_gtsm_or_limit_fails(lab):
 
 def test_unreadable_config_is_an_error_not_a_pass(lab):
     assert {o.status for o in run(lab, "chuzhou-rt", "frr", "").values()} == {"error"}
+
+
+@pytest.mark.parametrize("vendor", ["frr", "huawei_vrp"])
+def test_managed_industry_cloud_routers_pass_every_control(lab, vendor):
+    """A cloud's own router imports from the core with BGP-IN (only the core applies the cloud's filter):
+    found by the full-lab deploy with --industry, where transport-rt failed L3-NET-ABS01."""
+    from egovops.network.render import render_intent
+
+    clouds = lab.managed_industry()
+    assert clouds, "the developer lab lists industry clouds (lab_industry)"
+    for c in clouds:
+        text = render_intent(intent(lab, c.router), vendor)
+        out = run(lab, c.router.name, vendor, text)
+        assert {k: (o.status, o.evidence) for k, o in out.items() if o.status != "pass"} == {}, c.router.name

@@ -130,6 +130,10 @@ def ansible_env(sel: Selection, forks: int, mitogen: bool = False) -> dict[str, 
             "ANSIBLE_ROLES_PATH": str(REPO / "roles"),
             "ANSIBLE_FORKS": str(max(1, forks)),
             "ANSIBLE_GATHERING": "explicit",
+            # connection timeout (ssh ConnectTimeout; Mitogen's whole connect: ssh, sudo, its bootstrap).
+            # Ansible's 10 s default timed out 5 of 21 hosts of harden --check with Mitogen on the full
+            # lab at load ~25 (1 Dec make deploy --industry); 60 s stays bounded
+            "ANSIBLE_TIMEOUT": "60",
             "ANSIBLE_RETRY_FILES_ENABLED": "False",
             "ANSIBLE_NOCOLOR": "1",
             "ANSIBLE_FORCE_COLOR": "0",

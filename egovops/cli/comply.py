@@ -20,7 +20,8 @@ STYLE = {"pass": "green", "fail": "bold red", "waived": "blue", "error": "yellow
 @limit_option
 @json_option
 @click.option("--waivers", "waivers_file", default=None, type=click.Path(dir_okay=False),
-              help="Waivers YAML (control, hosts glob, reason, approver, expires).")
+              help="Waivers YAML (control, hosts glob, reason, approver, expires) [default: on a lab inventory, "
+                   "egovops/compliance/waivers/lab.yaml; elsewhere none].")
 @click.option("--report", "formats", default="html,json,junit", show_default=True,
               help="Reports to write: any of html,json,junit (empty: none).")
 @click.option("--out", default=None, type=click.Path(file_okay=False),
@@ -58,21 +59,17 @@ def comply(inventory: str, limit: str | None, as_json: bool, waivers_file: str |
     unknown = [f for f in fmts if f not in rep.FORMATS]
     if unknown:
         bad(f"--report: unknown format(s) {', '.join(unknown)} (choose from {', '.join(rep.FORMATS)})")
-    waivers = []
-    if waivers_file:
-        try:
-            waivers = wv.load(waivers_file, cat)
-        except wv.WaiverError as exc:
-            bad(f"{waivers_file}: {len(exc.problems)} problem(s); nothing was checked", exc.problems)
-    from egovops.compliance import industry as industry_waivers
+    from egovops.compliance.waiver_sources import for_run
 
-    try:  # each industry cloud's own waivers (<inventory>/waivers/<cloud>.yaml), only for its own devices
-        cloud_waivers, cloud_files = industry_waivers.load_all(p, cat)
+    try:  # --waivers, else the lab's on a lab inventory; plus each industry cloud's own (its devices only)
+        ws = for_run(p, cat, waivers_file)
     except wv.WaiverError as exc:
-        bad(f"industry clouds' waivers: {len(exc.problems)} problem(s); nothing was checked", exc.problems)
-    waivers += cloud_waivers
-    if cloud_files:
-        say(f"industry clouds' waivers: {', '.join(str(f) for f in cloud_files)}")
+        bad(f"waivers: {len(exc.problems)} problem(s); nothing was checked", exc.problems)
+    waivers = ws.waivers
+    if ws.file:
+        say(f"waivers: {ws.file}" + ("" if waivers_file else " (the lab's default; --waivers FILE to choose another)"))
+    if ws.cloud_files:
+        say(f"industry clouds' waivers: {', '.join(str(f) for f in ws.cloud_files)}")
     chosen = list(cat.controls)
     if controls:
         globs = [g.strip() for g in controls.split(",") if g.strip()]

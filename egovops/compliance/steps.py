@@ -1,20 +1,17 @@
 """Deploy step "comply" (last): the proof of the baseline that the "harden" step
 (:mod:`egovops.harden.step`) applied.
 
-On a lab inventory, ``comply`` applies the lab waivers (egovops/compliance/waivers/lab.yaml: what a
-container host cannot offer, each with a reason, approver and expiry) and says so in its summary;
-elsewhere it applies ``options["waivers"]`` when the deploy was given a file.
+The waivers are chosen as for ``egovops comply`` (:func:`egovops.compliance.waiver_sources.for_run`):
+``options["waivers"]`` when the deploy was given a file, else the lab waivers on a lab inventory; the
+summary names the file applied.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 from egovops.model.load import load_inventory
 from egovops.steptypes import DeployContext, StepResult
-
-LAB_WAIVERS = Path(__file__).with_name("waivers") / "lab.yaml"
 
 
 def comply(ctx: DeployContext) -> StepResult:
@@ -32,16 +29,14 @@ def comply(ctx: DeployContext) -> StepResult:
     rnames, _ = router_selection(p, ctx.options.get("limit"))
     if not sel.targets and not rnames:
         return StepResult("skipped", sel.note or "no hosts or routers selected")
-    wfile = ctx.options.get("waivers") or (LAB_WAIVERS if p.meta.environment == "lab" else None)
-    waivers = wv.load(wfile, cat) if wfile else []
-    from egovops.compliance import industry
+    from egovops.compliance.waiver_sources import for_run
 
-    try:  # each industry cloud's own waivers, valid only for its own host and router
-        cloud_waivers, cloud_files = industry.load_all(p, cat)
+    try:  # the given file or the lab's, and each industry cloud's own (valid only for its own devices)
+        ws = for_run(p, cat, ctx.options.get("waivers"))
     except wv.WaiverError as exc:
-        return StepResult("failed", f"industry clouds' waivers: {len(exc.problems)} problem(s); nothing was checked",
+        return StepResult("failed", f"waivers: {len(exc.problems)} problem(s); nothing was checked",
                           {"problems": exc.problems, "bad_input": True})
-    waivers += cloud_waivers
+    waivers, wfile, cloud_files = ws.waivers, ws.file, ws.cloud_files
     s = scan(sel.targets, cat, role_params(), sel.admin, p.meta.name, p.meta.version, known_hosts=sel.known_hosts,
              controls=[c for c in cat.controls if not is_router_control(c)])
     s.results += scan_routers(p, rnames)

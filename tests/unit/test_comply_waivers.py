@@ -86,7 +86,7 @@ def test_unreadable_file_is_named(tmp_path):
 
 
 def test_lab_waivers_file_is_valid_and_explains_itself():
-    from egovops.compliance.steps import LAB_WAIVERS
+    from egovops.compliance.waiver_sources import LAB_WAIVERS
     ws = wv.load(LAB_WAIVERS, load())
     assert {w.control for w in ws} == {"L3-CES3-01", "L3-CES3-02"}
     assert all(len(w.reason) > 40 and w.expires > dt.date(2026, 11, 1) for w in ws)

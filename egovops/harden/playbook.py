@@ -111,8 +111,8 @@ def mitogen_env() -> dict[str, str]:
     host_key_checking to StrictHostKeyChecking=yes and passes ANSIBLE_SSH_ARGS (our known_hosts).
     ``EGOVOPS_ANSIBLE_MITOGEN=0`` falls back to the plain ssh connection (to compare or debug).
     """
-    if os.environ.get("EGOVOPS_ANSIBLE_MITOGEN", "1") == "0":
-        return {}
+    if os.environ.get("EGOVOPS_ANSIBLE_MITOGEN", "1") == "0" or "ANSIBLE_STRATEGY" in os.environ:
+        return {}  # asked for the plain path, or for a strategy of one's own (e.g. a bench's --env)
     spec = importlib.util.find_spec("ansible_mitogen")
     if spec is None or not spec.submodule_search_locations:
         return {}
@@ -270,9 +270,15 @@ def _stop(proc: subprocess.Popen[str]) -> None:
             pass
         try:
             proc.wait(timeout=wait)
-            return
         except subprocess.TimeoutExpired:
             continue
+        # the leader is gone; a fork or ssh child slow on (or ignoring) SIGTERM may not be: always
+        # SIGKILL the group once (safe: Linux reuses no pgid while a member lives; none left -> no-op)
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        return
 
 
 def _execute(

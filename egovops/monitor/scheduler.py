@@ -52,9 +52,7 @@ def run_checks(province: Province, state_dir: Path, kinds: tuple[str, ...] = ("r
             elif kind == "comply":
                 cmd = [sys.executable, "-m", "egovops.cli.main", "comply", "--inventory", province.source,
                        "--push-metrics", "--json", "--out", str(state_dir / "comply")]
-                if province.meta.environment == "lab":  # the same waivers as the deploy's comply step
-                    from egovops.compliance.waiver_sources import LAB_WAIVERS
-                    cmd += ["--waivers", str(LAB_WAIVERS)]
+                # waivers: comply's own default (compliance.waiver_sources: the lab's on a lab inventory)
                 p = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=COMPLY_TIMEOUT)
                 # exit 1 = some control failed: the metrics say which; only 2+ is a failed run
                 out.results[kind] = {"ok": p.returncode in (0, 1), "detail": f"comply exit {p.returncode}"}

@@ -57,7 +57,8 @@ def parents(tmp_path: Path, province, mitogen: bool) -> tuple[str, str]:
     return a, b
 
 
-def test_mitogen_strategy_is_installed_and_keeps_host_key_checking():
+def test_mitogen_strategy_is_installed_and_keeps_host_key_checking(monkeypatch):
+    monkeypatch.delenv("ANSIBLE_STRATEGY", raising=False)
     env = mitogen_env()
     assert env["ANSIBLE_STRATEGY"] == "mitogen_linear"
     assert (Path(env["ANSIBLE_STRATEGY_PLUGINS"]) / "mitogen_linear.py").is_file()
@@ -91,3 +92,25 @@ def test_harden_asks_for_mitogen(monkeypatch, anhui_province):
     monkeypatch.setattr(baseline, "breakglass_vars", lambda p: Path(__file__))
     baseline.run(anhui_province, local_selection(), check=True)
     assert seen.get("mitogen") is True
+
+
+def test_a_strategy_asked_for_is_kept(monkeypatch):
+    """A bench's --env ANSIBLE_STRATEGY=free must measure free, not Mitogen under a "free" label."""
+    monkeypatch.setenv("ANSIBLE_STRATEGY", "free")
+    assert mitogen_env() == {}
+    assert ansible_env(local_selection(), 1, mitogen=True)["ANSIBLE_STRATEGY"] == "free"
+
+
+@pytest.mark.parametrize("inv", ["inventories/lab", "inventories/anhui"])
+def test_no_inventory_variable_overrides_host_key_checking(inv):
+    """Under Mitogen (and plain ssh) a host or group variable would win over ANSIBLE_HOST_KEY_CHECKING /
+    ANSIBLE_SSH_ARGS (ansible_mitogen transport_config): the rendered Ansible inventory sets none."""
+    from egovops.model import load_inventory
+    from egovops.render import ansible as ansible_render
+
+    repo = Path(__file__).resolve().parents[2]
+    files = ansible_render.render(load_inventory(repo / inv))
+    assert "hosts.yaml" in files
+    for name, text in files.items():
+        for bad in ("host_key_checking", "ssh_common_args", "ssh_extra_args", "ssh_args", "StrictHostKeyChecking"):
+            assert bad not in text, f"{name} sets {bad}"

@@ -159,6 +159,8 @@ def test_a_hung_run_is_stopped_at_the_timeout_naming_playbook_and_hosts(setup, m
         f"echo $$ > {marker}/main.pid\n"
         "echo 'TASK [T-03 | CONFIG | A task that hangs] ****'\n"
         f"sleep 120 & echo $! > {marker}/worker.pid\n"
+        # a worker that ignores SIGTERM outlives the leader unless the group is killed after it
+        f"sh -c \"trap '' TERM; sleep 120\" & echo $! > {marker}/deaf.pid\n"
         "wait\n"
     )
     fake.chmod(0o755)
@@ -173,7 +175,7 @@ def test_a_hung_run_is_stopped_at_the_timeout_naming_playbook_and_hosts(setup, m
     assert res.tasks == 1 and any("A task that hangs" in m for m in seen)
     assert "runner.yml on h1, h2: timed out after 2s" in res.error and "PID" in res.error
     assert res.error in seen[-1] and res.log_path.read_text().rstrip().endswith(res.error)
-    pids = [int((marker / f"{n}.pid").read_text()) for n in ("main", "worker")]
+    pids = [int((marker / f"{n}.pid").read_text()) for n in ("main", "worker", "deaf")]
     assert all(_gone(pid) for pid in pids), "a process of the run outlived the timeout"
 
 

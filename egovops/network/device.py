@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from egovops.network import confdiff
 from egovops.network.credentials import Credentials
@@ -139,30 +139,26 @@ class FrrSession(NetmikoSession):
         lines one by one and prints ``<prompt><command>`` before each answer, so the answers are exact.
         """
         prompt = self._exec_prompt()
+
+        def complete(buf: str) -> tuple[list[str], list[int]] | None:
+            # the whole buffer (up to ~200 kB: running config + interface table) is parsed only when
+            # it ends at the prompt — not on every poll (16 workers re-parsing it every 10 ms was CPU)
+            if _last_line(buf[-512:]) != prompt:
+                return None
+            lines = ANSI.sub("", buf).replace("\r", "").split("\n")
+            # what the session left before our first command (a blank line, a stale prompt) is skipped
+            first = next((i for i, line in enumerate(lines)
+                          if " ".join(_unprompt(line, prompt).split()) == commands[0]), None)
+            if first is None:
+                return None
+            lines = lines[first:]
+            marks = [i for i, line in enumerate(lines) if i and line.startswith(prompt)]
+            return (lines, marks) if len(marks) >= len(commands) and lines[-1].strip() == prompt else None
+
         try:
             self.conn.write_channel("".join(c + "\n" for c in commands))
-            buf = ""
-            deadline = time.monotonic() + self.target.timeout
-            while True:
-                chunk = self.conn.read_channel()
-                buf += chunk
-                # the whole buffer (up to ~200 kB: running config + interface table) is parsed only when
-                # it ends at the prompt — not on every poll (16 workers re-parsing it every 10 ms was CPU)
-                if chunk and ANSI.sub("", buf[-512:]).replace("\r", "").split("\n")[-1].strip() == prompt:
-                    lines = ANSI.sub("", buf).replace("\r", "").split("\n")
-                    # what the session left before our first command (a blank line, a stale prompt) is skipped
-                    first = next((i for i, line in enumerate(lines)
-                                  if " ".join(_unprompt(line, prompt).split()) == commands[0]), None)
-                    if first is not None:
-                        lines = lines[first:]
-                        marks = [i for i, line in enumerate(lines) if i and line.startswith(prompt)]
-                        if len(marks) >= len(commands) and lines[-1].strip() == prompt:
-                            break
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"no complete answer to {len(commands)} command(s) within "
-                                       f"{self.target.timeout:g}s ({len(buf)} characters read)")
-                if not chunk:
-                    time.sleep(0.01)
+            lines, marks = _read_until(self.conn, complete, self.target.timeout,
+                                       f"no complete answer to {len(commands)} command(s)")
         except DeviceError:
             raise
         except Exception as exc:
@@ -426,23 +422,18 @@ def _vtysh_preparation(self: Any, force_data: bool = True) -> None:
     and echoes each after its prompt, so paging is turned off with one write, and the exec prompt
     is the line that echoed it. Bounded by the session's timeout; any failure closes the session.
     """
+    def echoed(buf: str) -> str | None:
+        # the exec prompt is the last line once a line before it reads "<that prompt> terminal length 0"
+        lines = ANSI.sub("", buf).replace("\r", "").split("\n")
+        last = lines[-1].strip()
+        if re.fullmatch(r"\S+#", last) and any(" ".join(ln.split()) == f"{last} {VTYSH_PREP}" for ln in lines[:-1]):
+            return last
+        return None
+
     try:
         self.write_channel(VTYSH_PREP + self.RETURN)
-        buf = ""
-        deadline = time.monotonic() + float(self.timeout)
-        while True:
-            chunk = self.read_channel()
-            buf += chunk
-            lines = ANSI.sub("", buf).replace("\r", "").split("\n")
-            last = lines[-1].strip()
-            if chunk and re.fullmatch(r"\S+#", last) and \
-                    any(" ".join(ln.split()) == f"{last} {VTYSH_PREP}" for ln in lines[:-1]):
-                break
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"no vtysh prompt after {VTYSH_PREP!r} within {self.timeout:g}s "
-                                   f"(last line {last[-60:]!r})")
-            if not chunk:
-                time.sleep(0.01)
+        last = _read_until(self, echoed, float(self.timeout), f"no vtysh prompt after {VTYSH_PREP!r}",
+                           detail=lambda buf: f"last line {_last_line(buf)[-60:]!r}")
         self.vtysh_prompt = last                 # the full prompt (FrrSession._exec_prompt)
         self.base_prompt = last[:-1]             # as netmiko's set_base_prompt (send_command's default pattern)
     except Exception:
@@ -493,6 +484,39 @@ def _verified_class(device_type: str) -> type:
     with _HOST_KEYS_LOCK:
         _CLASSES[device_type] = cls
     return cls
+
+
+_T = TypeVar("_T")
+
+
+def _read_until(conn: Any, parse: Callable[[str], _T | None], timeout: float, what: str,
+                detail: Callable[[str], str] = lambda buf: f"{len(buf)} characters read") -> _T:
+    """Poll ``conn.read_channel()`` until ``parse(everything read so far)`` is not None; return that.
+
+    Why one loop (the vtysh login and :meth:`FrrSession.batch` both wait for a prompt this way):
+    ``parse`` runs only after a read that brought text (nothing new cannot complete an answer),
+    the 10 ms sleep comes only after a read that brought nothing (an answer arriving in pieces is
+    read without pauses), and the wait is bounded: after ``timeout`` seconds a :class:`TimeoutError`
+    says ``"<what> within <timeout>s (<detail(buffer)>)"``.
+    """
+    buf = ""
+    deadline = time.monotonic() + timeout
+    while True:
+        chunk = conn.read_channel()
+        buf += chunk
+        if chunk:
+            done = parse(buf)
+            if done is not None:
+                return done
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} within {timeout:g}s ({detail(buf)})")
+        if not chunk:
+            time.sleep(0.01)
+
+
+def _last_line(text: str) -> str:
+    """The last line of channel text without terminal escapes, carriage returns and outer blanks."""
+    return ANSI.sub("", text).replace("\r", "").split("\n")[-1].strip()
 
 
 def _unprompt(line: str, prompt: str) -> str:

@@ -17,6 +17,7 @@ the comparison.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -107,18 +108,26 @@ def _indent(raw: str) -> int:
     return len(raw) - len(raw.lstrip(" "))
 
 
+@functools.lru_cache(maxsize=8)
+def _patterns(dialect: Dialect) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The dialect's ignore regexes as ONE alternation, and its header regex, compiled once.
+
+    Why: a fleet push parses three configs per router (running, intended, and the intended again
+    for the command list) on the controller's one GIL; one match per line instead of one per
+    ignore pattern keeps that off the push's critical path."""
+    return re.compile("|".join(f"(?:{p})" for p in dialect.ignore)), re.compile(dialect.header)
+
+
 def parse(text: str, dialect: Dialect) -> Node:
     """Parse a config into a tree. Indentation nests; dialect headers open sections even when empty."""
     root = Node("", section=True)
     stack: list[tuple[int, Node]] = [(-1, root)]
-    ignore = [re.compile(p) for p in dialect.ignore]
-    header = re.compile(dialect.header)
+    ignore, header = _patterns(dialect)
+    comments = dialect.comment_prefixes
     for raw in text.splitlines():
         raw = raw.rstrip()
         line = raw.strip()
-        if not line or any(line.startswith(c) for c in dialect.comment_prefixes):
-            continue
-        if any(p.match(line) for p in ignore):
+        if not line or line.startswith(comments) or ignore.match(line):
             continue
         ind = _indent(raw)
         while stack and stack[-1][0] >= ind:

@@ -8,11 +8,12 @@ never holds up the others:
    protocol state, diff against the intended config, apply only the diff. FRR applies at once;
    VRP applies to the candidate and ``commit trial`` starts the device-side confirm timer. The
    session stays open for the rest of the wave (at most one session per device of the wave).
-2. **hold, once per wave** — after the wave's last change, the whole wave waits ``min_hold``
-   together (the adjacencies must stay up that long after a change): one shared window, not one
-   per device or worker slot.
-3. **verify, together** — one reachability probe of every loopback of the wave from the NOC
-   vantage (IPv4 and IPv6; ``fping`` sends to all at once), and per device one read of its
+2. **hold** — a device's adjacencies must stay up ``min_hold`` after its change, and every
+   device is verified only once the wave's last change is in place. The holds run side by side:
+   devices changed early are verified (and confirmed) while the last ones still hold, so a wave
+   waits ``min_hold`` once after its last change — not once per device or worker slot.
+3. **verify, in rounds of the devices due** — one reachability probe of the due devices' loopbacks
+   from the NOC vantage (IPv4 and IPv6; ``fping`` sends to all at once), and per device one read of its
    protocol state over the session still open: the OSPF/OSPFv3/BFD/BGP adjacencies that were up
    before must be up again. A lost adjacency whose far end changed in the same wave and whose own
    side was not touched is the far end's to answer for. A state that cannot be read or parsed is
@@ -341,39 +342,38 @@ class PushEngine:
         self._close(lv)
 
     def _wave(self, wave: list[_Live]) -> None:
-        """Apply to the whole wave, hold it ONCE, then verify the wave together.
+        """Apply to the whole wave, then verify each device once its hold is over — the holds overlap.
 
         1. stage every device of the wave (``workers`` in parallel);
-        2. one shared hold window: until ``min_hold`` after the wave's last change (a wave whose
-           devices had no adjacencies to lose holds nothing);
-        3. verification rounds over the undecided devices: ONE reachability probe of all their
-           loopbacks from the vantage (started first, it runs while the devices' states are read),
-           and per device one state read; a device whose verdict is in is confirmed or restored at
-           once in the same task. Undecided devices are read again after a second, until their
-           deadline (``settle_timeout`` after the wave's verify began, at most ``confirm_timeout``
-           after their change), then restored.
-        So a wave costs one stage pass, one hold and one verify pass — not one hold per worker slot.
+        2. holds: a device is due for verification when BOTH the wave's last change is in place and
+           ``min_hold`` has passed since its own change (a device with no adjacencies to lose holds
+           nothing). The holds run side by side: devices changed early in the wave are verified and
+           confirmed while the last ones still hold, so the wave waits ``min_hold`` once after its last
+           change, and the verify work of most devices is done inside that window, not after it;
+        3. verification rounds over the due devices: ONE reachability probe of all their loopbacks from
+           the vantage (started first, it runs while the devices' states are read), and per device one
+           state read; a device whose verdict is in is confirmed or restored at once in the same task.
+           An undecided device is read again a second later, until its deadline (``settle_timeout``
+           after it became due, at most ``confirm_timeout`` after its change), then restored.
+        So a wave costs one stage pass and one hold — not one hold per worker slot, nor a verify pass
+        after the hold. Timings per wave: ``stage``; ``hold`` (from the last change until the last
+        hold ended, overlapped by the verification of the devices already due); ``verify`` (after
+        the last hold: the last devices' verification, and any re-reads).
         """
         t0 = time.monotonic()
         timing = {"devices": len(wave), "stage": 0.0, "hold": 0.0, "verify": 0.0, "rounds": 0}
         self.wave_seconds.append(timing)
         self._pool(wave, "stage", self._stage)
-        timing["stage"] = round(time.monotonic() - t0, 2)
+        staged_done = time.monotonic()
+        timing["stage"] = round(staged_done - t0, 2)
         staged = [lv for lv in wave if lv.result.status == "staged"]
         if not staged:
             return
-        hold_end = max(lv.hold_until for lv in staged)
-        if self.opt.verify and hold_end > time.monotonic():
-            self.progress("*", "hold", f"{len(staged)} device(s) changed; holding {hold_end - time.monotonic():.1f}s")
-            while time.monotonic() < hold_end:       # bounded by min_hold; small steps keep Ctrl-C prompt
-                time.sleep(min(0.2, max(0.0, hold_end - time.monotonic())))
-        started = time.monotonic()
-        timing["hold"] = round(started - t0 - timing["stage"], 2)
-        for lv in staged:
-            lv.verify_started = started
-            lv.deadline = min(lv.staged_at + self.opt.confirm_timeout, started + self.opt.settle_timeout)
-            if self.opt.verify:
-                self.progress(lv.plan.target.name, "verify", "")
+        due_at = {id(lv): max(lv.hold_until, staged_done) for lv in staged}   # when each is (next) read
+        hold_end = max(due_at.values())
+        if self.opt.verify and hold_end > staged_done:
+            self.progress("*", "hold", f"{len(staged)} device(s) changed; each is verified {self.opt.min_hold:g}s "
+                                       f"after its own change (the last in {hold_end - staged_done:.1f}s)")
         changed = set(self._changed)
         probe = ThreadPoolExecutor(max_workers=1)
         rounds = 0
@@ -382,23 +382,37 @@ class PushEngine:
                 todo = [lv for lv in staged if lv.result.status == "staged"]
                 if not todo:
                     break
+                now = time.monotonic()
+                due = [lv for lv in todo if due_at[id(lv)] <= now]
+                if not due:
+                    # bounded: every device is due by its hold's end (at most min_hold away), or a second
+                    # after its last read; small steps keep Ctrl-C prompt
+                    time.sleep(min(0.2, max(0.0, min(due_at[id(lv)] for lv in todo) - now)))
+                    continue
                 rounds += 1
-                t_round = time.monotonic()
+                for lv in due:
+                    if not lv.verify_started:
+                        lv.verify_started = now
+                        lv.deadline = min(lv.staged_at + self.opt.confirm_timeout, now + self.opt.settle_timeout)
+                        if self.opt.verify:
+                            self.progress(lv.plan.target.name, "verify", "")
                 reach: Future[dict[str, bool]] | None = None
                 if self.opt.verify and self.vantage is not None:
-                    addrs = [a for lv in todo for a in lv.plan.loopbacks]
+                    addrs = [a for lv in due for a in lv.plan.loopbacks]
                     reach = probe.submit(reach_many, self.vantage, addrs, self.opt.workers)
-                # first pass: every device's state read (while the probe runs), decided where the probe is in;
-                # second pass: the devices read before the probe was in, decided now
-                self._pool(todo, "verify", functools.partial(self._verify_one, changed=changed, reach=reach, wait=False))
-                read = [lv for lv in todo if lv.result.status == "staged" and lv.state_now is not None]
+                # first pass: every due device's state read (while the probe runs), decided where the probe
+                # is in; second pass: the devices read before the probe was in, decided now
+                self._pool(due, "verify", functools.partial(self._verify_one, changed=changed, reach=reach, wait=False))
+                read = [lv for lv in due if lv.result.status == "staged" and lv.state_now is not None]
                 self._pool(read, "verify", functools.partial(self._verify_one, changed=changed, reach=reach))
-                if any(lv.result.status == "staged" for lv in staged):
-                    # undecided: read again a second after this round began (bounded by each deadline)
-                    time.sleep(max(0.0, min(1.0 - (time.monotonic() - t_round), 1.0)))
+                for lv in due:
+                    due_at[id(lv)] = now + 1.0          # undecided: read again a second after this round began
         finally:
             probe.shutdown(wait=True, cancel_futures=True)
-            timing["verify"], timing["rounds"] = round(time.monotonic() - started, 2), rounds
+            end = time.monotonic()
+            timing["hold"] = round(max(0.0, hold_end - staged_done), 2)
+            timing["verify"] = round(max(0.0, end - max(hold_end, staged_done)), 2)
+            timing["rounds"] = rounds
 
     # ------------------------------------------------------------------ phase 3: confirm / restore
     def _confirm(self, lv: _Live) -> None:

@@ -69,6 +69,68 @@ def test_one_shared_hold_window_per_wave():
     assert 1.0 <= took < 3.0, took                   # serial holds per worker slot would take >= 6 s
 
 
+class SlowApply(FakeRouter):
+    """A device whose change takes a while to apply (a loaded box): the wave's staging spans time."""
+
+    def __init__(self, *a, apply_s: float = 0.15, **k) -> None:
+        super().__init__(*a, **k)
+        self.apply_s, self.applied_at, self.read_at, self.saved_at = apply_s, 0.0, [], 0.0
+
+    def state(self) -> dict:
+        self.read_at.append(time.monotonic())
+        return super().state()
+
+
+class SlowApplyFleet(Fleet):
+    def opener(self, target, creds):
+        s = super().opener(target, creds)
+        r, apply, save = s.r, s.apply, s.confirm
+
+        def slow_apply(commands):
+            time.sleep(r.apply_s)
+            out = apply(commands)
+            r.applied_at = time.monotonic()
+            return out
+
+        def confirm():
+            save()
+            r.saved_at = time.monotonic()
+        s.apply, s.confirm = slow_apply, confirm
+        return s
+
+
+def _slow_wave(hold: float):
+    routers = [SlowApply(f"r{i}", config(f"r{i}")) for i in range(8)]
+    t0 = time.monotonic()
+    rep = run(SlowApplyFleet(routers), [plan(r.name, config(r.name, cost=60)) for r in routers], workers=2,
+              min_hold=hold, settle_timeout=10, confirm_timeout=30)
+    assert rep.ok and all(r.status == "changed" for r in rep.results)
+    last_change = max(r.applied_at for r in routers)
+    for r in routers:
+        verify_read = r.read_at[-1]                          # the first read is the state before the change
+        assert verify_read >= r.applied_at + hold - 0.01, r.name
+        assert verify_read >= last_change, r.name
+    return routers, rep, time.monotonic() - t0, last_change - t0
+
+
+@pytest.mark.parametrize("hold", [1.0, 0.3])
+def test_holds_overlap_each_device_verified_after_its_own_hold_and_the_last_change(hold):
+    """8 devices, 2 workers, 0.15 s per apply (staging spans ~0.6 s): every device's verify read comes at
+    least the hold after its own change AND after the wave's last change (with a 0.3 s hold the early
+    devices' holds end before the last change: they must wait for it). With a 1 s hold, devices changed
+    early are verified and confirmed before the last device's hold is over (the holds overlap), and the
+    wave costs about one hold after its last change."""
+    routers, rep, took, last_change = _slow_wave(hold)
+    if hold < 1.0:
+        return
+    last_hold_end = max(r.applied_at for r in routers) + hold
+    early = [r for r in routers if r.saved_at < last_hold_end - 0.1]
+    assert len(early) >= 4, [round(last_hold_end - r.saved_at, 2) for r in routers]
+    assert took < last_change + hold + 0.8, took          # one hold after the last change, little after it
+    w = rep.wave_seconds[0]
+    assert w["stage"] >= 0.5 and 0.9 <= w["hold"] <= 1.1 and w["verify"] < 0.8, w
+
+
 class BadState(FakeRouter):
     def __init__(self, *a, fail_after: int = 1, **k) -> None:
         super().__init__(*a, **k)

@@ -21,8 +21,9 @@ never holds up the others:
    read again every second until ``settle_timeout``.
 4. **confirm or restore, per device** — as soon as a device's verdict is in: verified devices are
    confirmed (FRR: ``write memory``; VRP: ``commit persist``). Devices that failed, or were not
-   verified in time, are restored: VRP aborts the trial; FRR — and VRP when the abort is refused,
-   times out or loses the channel (then on a fresh session) — gets the reverse diff (running →
+   verified in time, are restored: VRP aborts the trial (an abort that times out or loses the
+   channel is tried once more on a fresh session); FRR — and VRP when the abort is refused or fails
+   twice — gets the reverse diff (running →
    rollback point) applied and committed, and the running config read back is compared with the
    rollback point (per-device, exact). A restore that cannot be done or checked leaves the device
    ``unknown`` (listed), never ok.
@@ -435,12 +436,21 @@ class PushEngine:
             aborted = False
             try:
                 aborted = sess.abort()
-            except Exception as exc:     # e.g. VRP lost the abort or it timed out: fall back to the reverse diff
+            except Exception as exc:     # e.g. VRP lost the abort or it timed out
                 r.rollback["abort_error"] = str(exc)
                 aborted = False
-                # the channel is in an unknown state (half an answer, config mode): a fresh session
+                # the channel is in an unknown state (half an answer, config mode): a fresh session. The
+                # named trial outlives the session, so the device's own abort is tried once more from
+                # there; only if that fails too does the reverse diff (on yet another session) follow
                 self._close(lv)
                 sess = self._session(lv)
+                try:
+                    aborted = sess.abort()
+                    r.rollback["abort_retried"] = True
+                except Exception as exc2:
+                    r.rollback["abort_retry_error"] = str(exc2)
+                    self._close(lv)
+                    sess = self._session(lv)
             current = sess.running_config()
             if aborted and not confdiff.equivalent(current, lv.before, dialect):
                 # the device acknowledged the abort but did not roll back: not trusted, reverse diff

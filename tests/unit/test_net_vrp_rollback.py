@@ -80,6 +80,7 @@ class Box:
         self.opens = 0
         self.refuse_connect_after = 99
         self.saved = 0
+        self.aborts_lost = 0
 
     def text(self) -> str:
         return "\n".join(render(self.running)) + "\nreturn\n"
@@ -149,7 +150,8 @@ class Channel:
             self.candidate = []
             return SAY["commit_trial"].format(seconds=seconds)
         if command.startswith("abort trial persist "):
-            if box.abort == "channel-lost":
+            if box.abort == "channel-lost" or (box.abort == "channel-lost-once" and not box.aborts_lost):
+                box.aborts_lost += 1
                 self.dead = True
                 raise OSError("Socket is closed")
             if box.abort == "timeout":
@@ -159,7 +161,7 @@ class Channel:
                 return SAY["abort_busy"]
             if not box.trial or box.trial["id"] != command.split()[3]:
                 return SAY["no_trial"]
-            if box.abort == "ok":
+            if box.abort in ("ok", "channel-lost-once"):
                 box.running = box.trial["before"]
             box.trial = None  # "acknowledged": the box says so but keeps the change
             return SAY["abort_ok"]
@@ -240,6 +242,19 @@ def test_abort_ok_rolls_back_without_a_reverse_commit():
     assert rep.unknown == [] and box.opens == 1
 
 
+def test_an_abort_lost_with_its_channel_is_retried_on_a_fresh_session():
+    """The named trial outlives the session: the device's own abort from a new session is the rollback
+    (no reverse diff committed), proven by reading the running config back."""
+    box = Box(abort="channel-lost-once")
+    rep = push(box)
+    r = rep.results[0]
+    assert r.status == "rolled-back", (r.status, r.error, r.rollback)
+    assert r.rollback["aborted"] is True and r.rollback["abort_retried"] is True and r.rollback["abort_error"]
+    assert ROLLBACK_COMMIT not in box.log and "reverse_commands" not in r.rollback
+    assert box.log.count(f"abort trial persist {PERSIST}") == 2 and box.opens == 2
+    assert confdiff.equivalent(box.text(), BEFORE, VRP) and box.trial is None and box.saved == 0
+
+
 @pytest.mark.parametrize("abort", ["refused", "channel-lost", "timeout", "acknowledged"])
 def test_failed_abort_commits_the_reverse_diff_and_proves_it(abort):
     box = Box(abort=abort)
@@ -256,8 +271,9 @@ def test_failed_abort_commits_the_reverse_diff_and_proves_it(abort):
     assert confdiff.equivalent(box.text(), BEFORE, VRP)
     box.expire()  # a trial still pending on the box reverts to the same config
     assert confdiff.equivalent(box.text(), BEFORE, VRP) and box.saved == 0
-    # a broken channel is not reused: the fallback runs on a fresh session
-    assert box.opens == (2 if abort in ("channel-lost", "timeout") else 1)
+    # a broken channel is not reused: the abort is retried on a fresh session, the fallback on another
+    assert box.opens == (3 if abort in ("channel-lost", "timeout") else 1)
+    assert box.log.count(f"abort trial persist {PERSIST}") == (2 if abort in ("channel-lost", "timeout") else 1)
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from egovops.model import addressing as plan
 from egovops.model import calls, industry, schema
-from egovops.model.checks import Names, dr, links, services, supernets, topology, zones
+from egovops.model.checks import Names, dr, links, ports, services, supernets, topology, zones
 from egovops.model.problems import InventoryError, Problem
 from egovops.model.province import (
     County,
@@ -282,6 +282,7 @@ def _build(col: _Collector, root: Path, p: dict[str, Any]) -> Province | None:
     industry.check(col, ind, nf=nf, sf=sf, lf=lf, tiers=set(df.tiers), taken_names=taken,
                    nets=nets, inets=inets, environment=meta.environment)
     industry.check_lab(col, meta, ind, inets)
+    ports.vrp_ports(col, nf, cf, lf, ind)
 
     if col.problems or nets is None or names.provincial is None:
         return None

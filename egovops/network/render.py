@@ -18,6 +18,7 @@ from typing import Any
 
 import jinja2
 
+from egovops.model import ports as vrp
 from egovops.model.province import IndustryCloud, Province, matches
 from egovops.render.intents import BgpSession, CloudSide, RouterIntent
 from egovops.render.intents import intent as build_intent
@@ -89,10 +90,10 @@ def _v6(cidr: str) -> dict[str, str]:
 #   0/2, 0/3  the provincial core's backbone to city c, data and video plane: port = c (the planes on
 #        separate cards, so one card failure takes down one plane only)
 #   0/4  extra links (links.yaml): port = their id
-# A GE sub-card has VRP_CARD_PORTS ports (1..48, as the 48-port GE cards of Huawei's NE/CE/S lines);
-# a link whose port would fall outside is a render error that names it, never a wrapped number.
-VRP_CARD_PORTS = 48
-VRP_WAN_CARD, VRP_LAN_CARD, VRP_BACKBONE_CARD, VRP_EXTRA_CARD = 0, 1, 2, 4
+# The cards, the numbers and the card size (VRP_CARD_PORTS) are egovops.model.ports', which
+# inventory validation checks every id against; a link whose port would still fall outside (an
+# intent built by hand) is a render error that names it, never a wrapped number.
+VRP_WAN_CARD, VRP_LAN_CARD, VRP_BACKBONE_CARD, VRP_EXTRA_CARD = vrp.WAN_CARD, vrp.LAN_CARD, vrp.BACKBONE_CARD, vrp.EXTRA_CARD
 
 
 def vrp_ports(it: RouterIntent) -> dict[str, str]:
@@ -107,25 +108,25 @@ def vrp_ports(it: RouterIntent) -> dict[str, str]:
     for i in it["interfaces"]:
         site, slot = divmod(i["link_id"], plan.LINK_SLOTS_PER_SITE)
         if i["kind"] == "access":
-            card, port = VRP_LAN_CARD, i["link_id"] + 1
+            card, port = VRP_LAN_CARD, vrp.lan_port(i["link_id"])
         elif i["kind"] == "extra" and not i.get("industry") and site == plan.EXTRA_LINK_SITE:
-            card, port = VRP_EXTRA_CARD, slot
+            card, port = VRP_EXTRA_CARD, vrp.extra_port(slot)
         elif site == it["site"]:
-            card, port = VRP_WAN_CARD, slot + 1
+            card, port = VRP_WAN_CARD, vrp.wan_port(slot)
         elif i["kind"] == "backbone" and slot < len(plan.PLANES):
-            card, port = VRP_BACKBONE_CARD + slot, site
+            card, port = VRP_BACKBONE_CARD + slot, vrp.backbone_port(site)
         else:
             raise RenderError(f"{it['name']}: interface {i['name']} (link id {i['link_id']}, {i['kind']} to {i['peer']}) "
                               f"has no VRP port rule")
-        if not 1 <= port <= VRP_CARD_PORTS:
+        if not vrp.on_card(port):
             raise RenderError(f"{it['name']}: interface {i['name']} ({i['kind']} to {i['peer']} {i['peer_interface']}) "
-                              f"would be VRP port GigabitEthernet0/{card}/{port}, outside the card's ports "
-                              f"1..{VRP_CARD_PORTS}")
+                              f"would be VRP port {vrp.name(card, port)}, outside the card's ports "
+                              f"1..{vrp.VRP_CARD_PORTS}")
         if (card, port) in taken:
             raise RenderError(f"{it['name']}: interfaces {taken[card, port]} and {i['name']} "
-                              f"both map to VRP port GigabitEthernet0/{card}/{port}")
+                              f"both map to VRP port {vrp.name(card, port)}")
         taken[card, port] = i["name"]
-        out[i["name"]] = f"GigabitEthernet0/{card}/{port}"
+        out[i["name"]] = vrp.name(card, port)
     return out
 
 

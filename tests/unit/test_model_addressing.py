@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from egovops.model import Province, load, load_inventory, schema
 from egovops.model import addressing as plan
+from egovops.model.checks import ports as vrp_ids
 
 pytestmark = pytest.mark.unit
 
@@ -149,6 +150,10 @@ def test_build_helper_reproduces_the_lab(lab_province: Province) -> None:
 
 COUNTY_KEYS = _lab_counties()
 CITY_SLUGS = sorted({c for c, _ in COUNTY_KEYS})
+# the ids validation accepts: the plan holds counties 1..126 and nodes 0..126, the 48-port VRP card
+# fewer (ports are numbered by these ids: egovops.model.checks.ports)
+MAX_COUNTY = vrp_ids.largest_id(vrp_ids.county_ports(plan.PLANES, "x"), vrp_ids.ids_of(schema.CountySpec))
+MAX_NODE = vrp_ids.largest_id(vrp_ids.node_ports, vrp_ids.ids_of(schema.NodeSpec))
 
 
 @st.composite
@@ -156,11 +161,11 @@ def growth(draw: st.DrawFn) -> tuple[list, list, list, list]:
     """A province (random subset of the real counties) and additions to it (new ids only)."""
     kept = draw(st.lists(st.sampled_from(COUNTY_KEYS), unique=True, max_size=len(COUNTY_KEYS)))
     used = {(c, i) for c, i in COUNTY_KEYS}
-    new = draw(st.lists(st.tuples(st.sampled_from(CITY_SLUGS), st.integers(1, 126)), max_size=12, unique=True))
+    new = draw(st.lists(st.tuples(st.sampled_from(CITY_SLUGS), st.integers(1, MAX_COUNTY)), max_size=12, unique=True))
     new = [k for k in new if k not in used]
     new_cities = draw(st.lists(st.integers(19, 30), unique=True, max_size=4))
-    new_city_counties = [(f"newcity{i}", k) for i in new_cities for k in draw(st.sets(st.integers(1, 126), max_size=3))]
-    new_dr = draw(st.lists(st.integers(31, 126), unique=True, max_size=3))
+    new_city_counties = [(f"newcity{i}", k) for i in new_cities for k in draw(st.sets(st.integers(1, MAX_COUNTY), max_size=3))]
+    new_dr = draw(st.lists(st.integers(31, MAX_NODE), unique=True, max_size=3))
     return kept, new + new_city_counties, new_cities, new_dr
 
 

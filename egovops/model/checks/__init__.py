@@ -11,6 +11,7 @@ finds "what makes a DR pair valid" in one place:
 - :mod:`.dr`         dr.yaml: tiers' schedules, provincial replication, city pairs, the object store
 - :mod:`.services`   services.yaml: the catalogue against zones, DR tiers and nodes
 - :mod:`.zones`      zones.yaml: flow endpoints
+- :mod:`.ports`      ids that number Huawei VRP ports (counties, industry clouds, nodes, extra links) fit the card
 
 :mod:`egovops.model.calls` (zones.yaml ``calls``) and :mod:`egovops.model.industry` (industry.yaml)
 are checks of the same kind that predate this package. Every validator only reports through the

@@ -17,7 +17,9 @@ the NOC vantage), confirm (write memory).
    (by their own connect+apply+verify+confirm time) plus the router with the most neighbours,
    each pushed ALONE (toggled back); the largest wall time is the slowest single device's cycle;
 4. ``ratio`` = fleet / slowest single; the goal is ``ratio <= 2``.
-A final push (not timed) leaves every router at the rendered config.
+A final push (not timed) leaves every router at the rendered config. Every timed push starts once
+the lab's router sessions of the push before it have ended (bounded 15 s, not timed), so none pays
+for the teardown of the one before (``settle_seconds``: how long the fleet push waited for that).
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from egovops.lab.paths import prefix  # noqa: E402
+from egovops.lab.secrets import NET_USERNAME  # noqa: E402
 from egovops.model import load_inventory  # noqa: E402
 from egovops.network import credentials  # noqa: E402
 from egovops.network.labprep import ensure_lab_router_sysctls  # noqa: E402
@@ -44,8 +48,38 @@ from egovops.network.vantage import lab_vantage  # noqa: E402
 GOAL = 2.0
 
 
-def push(p, names, creds, vantage, workers: int, min_hold: float, bump: int):
+def sessions_left(p) -> int:
+    """The lab's router sessions still ending: vtysh processes of its pathspaces (not the frr
+    exporters, whose options name vtysh too) and sshd session processes of its router user (a closed
+    session's vtysh frees its whole command graph on exit, after the push has returned)."""
+    pathspace, user = f"-N {prefix(p)}-", f"sshd: {NET_USERNAME}"
+    n = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        argv0 = cmd.split(" ", 1)[0]
+        n += (argv0.endswith("/vtysh") and pathspace in cmd) or cmd.startswith(user)
+    return n
+
+
+def settle(p, timeout: float = 15.0) -> float:
+    """Wait (bounded) until the previous push's router sessions have ended; the seconds waited.
+
+    Why: every timed push - the fleet and each single device - starts on a settled lab, so none of
+    them pays for the teardown of the push before it (the fleet followed the warm-up at once)."""
+    t0 = time.monotonic()
+    while sessions_left(p) and time.monotonic() - t0 < timeout:
+        time.sleep(0.1)
+    return time.monotonic() - t0
+
+
+def push(p, names, creds, vantage, workers: int, min_hold: float, bump: int, settled: bool = True):
     """One push of the toggle (``bump`` 0 = the rendered value) to ``names``; (report, wall seconds)."""
+    if settled:
+        settle(p)
     plans = [plan_of(p, n, "frr") for n in names]
     base = int(str(SECURITY["idle_timeout_minutes"]))
     for pl in plans:
@@ -94,6 +128,7 @@ def main() -> int:
     print(f"warm-up: {rep.counts()} in {wall:.1f}s", file=sys.stderr)
 
     print(f"fleet: {len(names)} routers, one wave, --workers {a.workers} ...", file=sys.stderr)
+    settled = settle(p)          # before the CPU counters: the wait is not the push's
     load_fleet = os.getloadavg()
     cpu0, busy0 = resource.getrusage(resource.RUSAGE_SELF), machine_busy()
     fleet, fleet_s = push(p, names, creds, vantage, a.workers, a.min_hold, 1)
@@ -115,7 +150,7 @@ def main() -> int:
     slowest = max(singles, key=lambda n: singles[n])
     push(p, names, creds, vantage, a.workers, a.min_hold, 0)           # leave the lab at the rendered config
     out = {"devices": len(names), "workers": a.workers, "min_hold_s": a.min_hold,
-           "fleet_seconds": round(fleet_s, 2), "fleet_changed": fc["changed"],
+           "fleet_seconds": round(fleet_s, 2), "fleet_changed": fc["changed"], "settle_seconds": round(settled, 2),
            "fleet_wave_seconds": fleet.wave_seconds,
            "fleet_failed": fc["failed"] + fc["rolled-back"], "fleet_phase_median_seconds": phases,
            "slowest_device": slowest, "slowest_device_seconds": singles[slowest], "single_device_seconds": singles,

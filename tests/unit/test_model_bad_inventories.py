@@ -134,7 +134,7 @@ CASES: list[Case] = [
     Case("node-id-beyond-vrp-card", replace("nodes.yaml", "{id: 18, slug: dr-remote", "{id: 48, slug: dr-remote"),
          "nodes.yaml", "nodes[18].id", "capacity",
          r"^node 'dr-remote': id 48 does not fit a Huawei VRP card: its service LAN would be port GigabitEthernet0/1/49 ",
-         line_at="{id: 48, slug: dr-remote", hint=r"0\.\.47"),
+         line_at="{id: 48, slug: dr-remote", hint=r"^ids that fit the 48-port card: 0\.\.47 "),
     Case("node-slug-too-long", replace("nodes.yaml", "slug: huangshan,", "slug: huangshanshi,"),
          "nodes.yaml", "nodes[9].slug", "name-length", r"too long", line_at="slug: huangshanshi"),
     # ---- counties
@@ -145,7 +145,8 @@ CASES: list[Case] = [
     Case("county-id-beyond-vrp-card", replace("counties.yaml", "{id: 3, slug: shushan", "{id: 23, slug: shushan"),
          "counties.yaml", "counties.hefei[2].id", "capacity",
          r"^county 'shushan': id 23 does not fit a Huawei VRP card: its data link on hefei-rt would be port "
-         r"GigabitEthernet0/0/49 \(the card has ports 1\.\.48\)$", line_at="{id: 23, slug: shushan", hint=r"1\.\.22"),
+         r"GigabitEthernet0/0/49 \(the card has ports 1\.\.48\)$", line_at="{id: 23, slug: shushan",
+         hint=r"^ids that fit the 48-port card: 1\.\.22 "),
     Case("counties-under-unknown-city", replace("counties.yaml", "  wuhu:\n", "  wuhuu:\n"),
          "counties.yaml", "counties.wuhuu", "unknown-ref", r"unknown city 'wuhuu'", line_at="  wuhuu:"),
     Case("city-without-counties", replace("counties.yaml",
@@ -170,11 +171,11 @@ CASES: list[Case] = [
          "links.yaml", "extra_links[1].id", "duplicate-id", r"duplicate extra link id 1", line_at="a: wuhu-rt"),
     Case("extra-link-id-beyond-vrp-card", replace("links.yaml", "extra_links: []\n", EXTRA_LINK.replace("id: 1,", "id: 49,")),
          "links.yaml", "extra_links[0].id", "capacity", r"^extra link id 49 does not fit .* port GigabitEthernet0/4/49 ",
-         line_at="{id: 49,", hint=r"1\.\.48"),
+         line_at="{id: 49,", hint=r"^ids that fit the 48-port card: 1\.\.48 "),
     Case("industry-cloud-id-beyond-vrp-card", replace("industry.yaml", "  - id: 2\n", "  - id: 23\n"),
          "industry.yaml", "clouds[1].id", "capacity",
          r"^industry cloud '[a-z-]+': id 23 does not fit a Huawei VRP card: its \w+ link on province-rt would be port "
-         r"GigabitEthernet0/0/(49|50) ", line_at="  - id: 23\n", hint=r"1\.\.22"),
+         r"GigabitEthernet0/0/(49|50) ", line_at="  - id: 23\n", hint=r"^ids that fit the 48-port card: 1\.\.22 "),
     Case("bad-bandwidth-unit", replace("links.yaml", "    bandwidth: 100Mbps", "    bandwidth: 100MB"),
          "links.yaml", "segments.township_access.bandwidth", "bandwidth", r"bad bandwidth '100MB'", line_at="100MB",
          hint="Gbps"),

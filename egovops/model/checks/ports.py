@@ -5,7 +5,7 @@ the inventory (:mod:`egovops.model.ports`): county k's links are ports 3+2k / 4+
 router, industry cloud k's are the same ports of the provincial core, a node's service LAN is port
 id+1, an extra link's port is its id. An id beyond the card used to pass ``inventory validate`` and
 fail only at ``net render`` / ``net push``; here it is refused at the id, in its file, with the
-largest id that fits.
+range of ids that fit the card (not a free one: duplicate ids are the duplicate-id check's).
 """
 
 from __future__ import annotations
@@ -64,7 +64,8 @@ def _check(col: Collector, fname: str, keys: tuple[Any, ...], what: str, ident: 
             col.add(fname, keys,
                     f"{what} {ident} does not fit a Huawei VRP card: {label} would be port "
                     f"{ports.name(card, port)} (the card has ports 1..{ports.VRP_CARD_PORTS})",
-                    f"use a free id in {ids.start}..{largest_id(ports_of, ids)} (VRP ports are numbered by this id)",
+                    f"ids that fit the {ports.VRP_CARD_PORTS}-port card: {ids.start}..{largest_id(ports_of, ids)} "
+                    "(VRP ports are numbered by this id; it must also be unused)",
                     "capacity")
             return
 

@@ -115,7 +115,8 @@ def _patterns(dialect: Dialect) -> tuple[re.Pattern[str], re.Pattern[str]]:
     Why: a fleet push parses three configs per router (running, intended, and the intended again
     for the command list) on the controller's one GIL; one match per line instead of one per
     ignore pattern keeps that off the push's critical path."""
-    return re.compile("|".join(f"(?:{p})" for p in dialect.ignore)), re.compile(dialect.header)
+    ignore = "|".join(f"(?:{p})" for p in dialect.ignore) or r"(?!)"    # none: match nothing (not "": all)
+    return re.compile(ignore), re.compile(dialect.header)
 
 
 def parse(text: str, dialect: Dialect) -> Node:

@@ -8,10 +8,13 @@ never holds up the others:
    protocol state, diff against the intended config, apply only the diff. FRR applies at once;
    VRP applies to the candidate and ``commit trial`` starts the device-side confirm timer. The
    session stays open for the rest of the wave (at most one session per device of the wave).
-2. **hold** — a device's adjacencies must stay up ``min_hold`` after its change, and every
-   device is verified only once the wave's last change is in place. The holds run side by side:
-   devices changed early are verified (and confirmed) while the last ones still hold, so a wave
-   waits ``min_hold`` once after its last change — not once per device or worker slot.
+2. **hold** — a device is verified once ``min_hold`` has passed since its own change and since
+   every change of its wave that can change what is verified for it: its adjacency peers' and those
+   of every device nearer the vantage (its path; distances from the router the vantage sits behind,
+   ``vantage.anchor``; unknown → the whole wave's changes), and not before the wave's last change is
+   in place. Waves are staged nearest the vantage first. So the holds overlap — the devices whose
+   dependencies held early are verified and confirmed while the last ones still hold — and a wave
+   waits ``min_hold`` once after its last change, not once per device or worker slot.
 3. **verify, in rounds of the devices due** — one reachability probe of the due devices' loopbacks
    from the NOC vantage (IPv4 and IPv6; ``fping`` sends to all at once), and per device one read of its
    protocol state over the session still open: the OSPF/OSPFv3/BFD/BGP adjacencies that were up
@@ -28,7 +31,11 @@ never holds up the others:
    rollback point (per-device, exact). A restore that cannot be done or checked leaves the device
    ``unknown`` (listed), never ok.
 
-After each wave the failure budget is checked: a failed canary, or ``max_fail`` failed devices,
+After every device of a wave is decided, ONE more probe of all its confirmed devices' loopbacks
+runs: a change farther from the vantage could still have cut a confirmed device off. A loss there is
+the wave's failure (``wave_failures``, listed with the loopbacks; the push is not ok).
+
+After each wave the failure budget is checked (a wave failure stops the push too): a failed canary, or ``max_fail`` failed devices,
 stops the push — no further device is touched, and the report lists them as ``not-touched``.
 If the engine is interrupted, every staged but unconfirmed device is restored before it exits.
 """
@@ -131,6 +138,8 @@ class PushReport:
     stopped: str | None = None            # why the push stopped early (canary failed, budget spent)
     secrets: tuple[str, ...] = field(default=(), repr=False)   # masked in every output (never serialised)
     wave_seconds: list[dict[str, float]] = field(default_factory=list)   # where each wave's time went
+    # wave-level failures found after every device of a wave was decided (the final reachability probe)
+    wave_failures: list[str] = field(default_factory=list)
 
     @property
     def untouched(self) -> list[str]:
@@ -152,12 +161,13 @@ class PushReport:
 
     @property
     def ok(self) -> bool:
-        return all(r.status in ("changed", "unchanged", "would-change") for r in self.results)
+        return not self.wave_failures and all(r.status in ("changed", "unchanged", "would-change") for r in self.results)
 
     def as_dict(self) -> dict[str, Any]:
         """The report as written and printed: device text with every secret masked (one helper)."""
         d = {"ok": self.ok, "dry_run": self.dry_run, "seconds": round(self.seconds, 2), "summary": self.counts(),
              "waves": self.waves, "wave_seconds": self.wave_seconds, "stopped": self.stopped,
+             "wave_failures": self.wave_failures,
              "untouched": self.untouched, "unknown": self.unknown,
              "devices": [r.as_dict() for r in self.results]}
         return dict(mask_secrets(d, self.secrets))
@@ -215,6 +225,9 @@ class PushEngine:
         self._lock = threading.Lock()
         self._changed: set[str] = set()          # devices changed (staged) in this push so far
         self.wave_seconds: list[dict[str, float]] = []   # per wave: stage, hold, verify (+confirm) seconds
+        self.wave_failures: list[str] = []
+        self._failures_seen = 0
+        self._dist = self._distances()
 
     # ------------------------------------------------------------------ phase 1: stage
     def _stage(self, lv: _Live) -> None:
@@ -342,6 +355,71 @@ class PushEngine:
             self._restore(lv)
         self._close(lv)
 
+    def _distances(self) -> dict[str, int]:
+        """Hops from the router the vantage sits behind (``vantage.anchor``) over the plans' peer links.
+
+        Empty when the vantage names no anchor or the anchor is not among the peers: then every device of
+        a wave waits for the whole wave's hold (nothing is known about who carries whose reachability)."""
+        anchor = getattr(self.vantage, "anchor", None)
+        graph: dict[str, set[str]] = {}
+        for p in self.plans:
+            for peer in p.peers.values():
+                graph.setdefault(p.target.name, set()).add(peer)
+                graph.setdefault(peer, set()).add(p.target.name)
+        if not anchor or anchor not in graph:
+            return {}
+        dist, todo = {anchor: 0}, [anchor]
+        while todo:
+            nxt = []
+            for n in todo:
+                for m in graph.get(n, ()):
+                    if m not in dist:
+                        dist[m] = dist[n] + 1
+                        nxt.append(m)
+            todo = nxt
+        return dist
+
+    def _due(self, lv: _Live, staged: list[_Live], staged_done: float) -> float:
+        """When ``lv`` may be verified: ``min_hold`` after its own change and after every change of its
+        wave that can change what is verified for it — its adjacency peers' (the adjacency check) and
+        every device nearer the vantage than it (its reachability: the path from the vantage) — and not
+        before the wave's last change is in place. Unknown distances: after the whole wave's hold."""
+        far = len(self._dist) + 1
+        d = self._dist.get(lv.plan.target.name)
+        if d is None:
+            deps = staged
+        else:
+            peers = set(lv.plan.peers.values())
+            deps = [x for x in staged if x is lv or x.plan.target.name in peers
+                    or self._dist.get(x.plan.target.name, far) < d]
+        return max([staged_done] + [x.hold_until for x in deps])
+
+    def _final_probe(self, staged: list[_Live], timing: dict[str, float]) -> None:
+        """One reachability probe of every confirmed device of the wave, after the wave's last hold.
+
+        Why: a device is confirmed as soon as its own dependencies have held; a change farther from the
+        vantage (say, a router announcing another's loopback) could still cut it off. Such a loss is
+        the wave's failure — reported with the unreachable loopbacks, and no further wave is touched —
+        not the confirmed device's (its own change was verified)."""
+        done = [lv for lv in staged if lv.result.status == "changed"]
+        addrs = [a for lv in done for a in lv.plan.loopbacks]
+        if not (self.opt.verify and self.vantage is not None and addrs):
+            return
+        t0 = time.monotonic()
+        reach = reach_many(self.vantage, addrs, self.opt.workers)
+        timing["final_probe"] = round(time.monotonic() - t0, 2)
+        bad = {lv.plan.target.name: [a for a in lv.plan.loopbacks if not reach.get(a, False)] for lv in done}
+        bad = {n: v for n, v in bad.items() if v}
+        for lv in done:
+            if lv.plan.target.name in bad:
+                lv.result.verify["after_wave"] = {"unreachable": bad[lv.plan.target.name]}
+                lv.result.error = (f"confirmed, but unreachable from {getattr(self.vantage, 'name', 'the vantage')} "
+                                   f"after the wave's last hold: {', '.join(bad[lv.plan.target.name])}")
+        if bad:
+            self.wave_failures.append(
+                f"after the wave's last hold, unreachable from {getattr(self.vantage, 'name', 'the vantage')}: "
+                + "; ".join(f"{n} {', '.join(v)}" for n, v in sorted(bad.items())))
+
     def _wave(self, wave: list[_Live]) -> None:
         """Apply to the whole wave, then verify each device once its hold is over — the holds overlap.
 
@@ -364,18 +442,21 @@ class PushEngine:
         t0 = time.monotonic()
         timing = {"devices": len(wave), "stage": 0.0, "hold": 0.0, "verify": 0.0, "rounds": 0}
         self.wave_seconds.append(timing)
-        self._pool(wave, "stage", self._stage)
+        # nearest the vantage first: the changes others' reachability depends on are held first
+        far = len(self._dist) + 1
+        self._pool(sorted(wave, key=lambda lv: self._dist.get(lv.plan.target.name, far)), "stage", self._stage)
         staged_done = time.monotonic()
         timing["stage"] = round(staged_done - t0, 2)
         staged = [lv for lv in wave if lv.result.status == "staged"]
         if not staged:
             return
-        due_at = {id(lv): max(lv.hold_until, staged_done) for lv in staged}   # when each is (next) read
+        due_at = {id(lv): self._due(lv, staged, staged_done) for lv in staged}   # when each is (next) read
         hold_end = max(due_at.values())
         if self.opt.verify and hold_end > staged_done:
             self.progress("*", "hold", f"{len(staged)} device(s) changed; each is verified {self.opt.min_hold:g}s "
                                        f"after its own change (the last in {hold_end - staged_done:.1f}s)")
-        changed = set(self._changed)
+        # excused losses: only towards a device changed in THIS wave (an earlier wave's device was verified)
+        changed = self._changed & {lv.plan.target.name for lv in wave}
         probe = ThreadPoolExecutor(max_workers=1)
         rounds = 0
         try:
@@ -408,6 +489,7 @@ class PushEngine:
                 self._pool(read, "verify", functools.partial(self._verify_one, changed=changed, reach=reach))
                 for lv in due:
                     due_at[id(lv)] = now + 1.0          # undecided: read again a second after this round began
+            self._final_probe(staged, timing)
         finally:
             probe.shutdown(wait=True, cancel_futures=True)
             end = time.monotonic()
@@ -464,7 +546,7 @@ class PushEngine:
                 r.rollback["reverse_commands"] = len(cmds)
                 try:
                     sess.restore(cmds)
-                    r.rollback["reverse_committed"] = True
+                    r.rollback["reverse_committed"] = bool(cmds)    # nothing to send: nothing committed
                 except DeviceError as exc:   # best effort: every line that can be restored is; compare below
                     r.rollback.update({"reverse_committed": False, "apply_error": str(exc)})
                 # proven only by reading the running config back: equal to the rollback point, or unknown
@@ -524,6 +606,9 @@ class PushEngine:
         bad = [lv.plan.target.name for lv in wave if lv.result.status in FAILED]
         if canary and bad:
             return f"canary failed ({', '.join(bad)}): no further device touched"
+        if len(self.wave_failures) > self._failures_seen:
+            self._failures_seen = len(self.wave_failures)
+            return f"wave {wave_no + 1} failed ({self.wave_failures[-1]}): no further device touched"
         if self.opt.max_fail is not None and failures >= self.opt.max_fail:
             return f"{failures} device(s) failed (--max-fail {self.opt.max_fail}): no further device touched"
         return None
@@ -565,4 +650,4 @@ class PushEngine:
             self._done(lv)
         return PushReport([lv.result for lv in lives], time.monotonic() - t0, self.opt.dry_run,
                           waves=[[lives[i].plan.target.name for i in w] for w in waves], stopped=stopped,
-                          secrets=self.secrets, wave_seconds=self.wave_seconds)
+                          secrets=self.secrets, wave_seconds=self.wave_seconds, wave_failures=self.wave_failures)

@@ -179,7 +179,9 @@ def vantage_of(province: Province, spec: str) -> Vantage | None:
             return lab_vantage(province)
         probe = os.environ.get("EGOVOPS_NET_PROBE")
         if probe:
-            return SshVantage(probe)
+            # the NOC probe of EGOVOPS_NET_PROBE is at the provincial node: behind its router
+            prov = next((n.router for n in province.nodes if n.kind == "provincial"), None)
+            return SshVantage(probe, anchor=prov)
         raise NetInputError("no reachability vantage for a production inventory: pass --vantage ssh:<NOC probe "
                             "host> (or set EGOVOPS_NET_PROBE), or --vantage none to skip reachability")
     raise NetInputError(f"--vantage {spec!r}: expected auto, none, netns:NAME or ssh:HOST")

@@ -44,8 +44,11 @@ def _addresses(text: str) -> set[str]:
 class CommandVantage:
     """Ping from wherever ``prefix`` runs the command: ``ip netns exec NS`` (lab) or ``ssh probe`` (production)."""
 
-    def __init__(self, name: str, prefix: list[str], timeout_s: float = 3.0) -> None:
+    def __init__(self, name: str, prefix: list[str], timeout_s: float = 3.0, anchor: str | None = None) -> None:
         self.name, self.prefix, self.timeout_s = name, list(prefix), timeout_s
+        # the router this vantage sits behind (its probes leave through it), when known: the push engine
+        # orders and holds a wave by distance from it (None: every device waits for the whole wave)
+        self.anchor = anchor
 
     def reachable(self, address: str) -> bool:
         try:
@@ -84,16 +87,18 @@ class CommandVantage:
 class NetnsVantage(CommandVantage):
     """The lab: ping from inside a namespace (the provincial node host's), never from the root namespace."""
 
-    def __init__(self, netns: str, name: str = "provincial NOC") -> None:
-        super().__init__(name, ["ip", "netns", "exec", netns])
+    def __init__(self, netns: str, name: str = "provincial NOC", anchor: str | None = None) -> None:
+        super().__init__(name, ["ip", "netns", "exec", netns], anchor=anchor)
         self.netns = netns
 
 
 class SshVantage(CommandVantage):
     """Production: ping from a NOC probe host over SSH (key-based, batch mode, bounded)."""
 
-    def __init__(self, host: str, user: str = "egovops", name: str = "provincial NOC probe") -> None:
-        super().__init__(name, ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=3", f"{user}@{host}"], 6.0)
+    def __init__(self, host: str, user: str = "egovops", name: str = "provincial NOC probe",
+                 anchor: str | None = None) -> None:
+        super().__init__(name, ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=3", f"{user}@{host}"], 6.0,
+                         anchor=anchor)
 
 
 def reach_many(vantage: Vantage, addresses: Iterable[str], workers: int = 16) -> dict[str, bool]:
@@ -121,4 +126,4 @@ def lab_vantage(province: Province) -> NetnsVantage:
     from egovops.lab import ns_of
 
     prov = next(n for n in province.nodes if n.kind == "provincial")
-    return NetnsVantage(ns_of(province, prov.slug), f"provincial NOC ({prov.slug})")
+    return NetnsVantage(ns_of(province, prov.slug), f"provincial NOC ({prov.slug})", anchor=prov.router)

@@ -239,3 +239,14 @@ def test_vrp_login_accounts_are_never_removed_nor_shown(monkeypatch):
     assert "SeCrEt" not in repr(d.as_dict())
     back = cd.diff(intended, running, cd.VRP, full=True)       # an exact restore still puts them back
     assert any("local-user netops password" in c for c in cd.commands(back, running, cd.VRP))
+
+
+def test_a_dialect_with_no_ignore_patterns_ignores_no_line():
+    """The ignore patterns are compiled as one alternation: with none, it must match nothing (an empty
+    alternation matches every line and would parse every config as empty - a diff failing open)."""
+    import dataclasses
+
+    bare = dataclasses.replace(cd.FRR, ignore=())
+    tree = cd.parse("hostname r1\ninterface up-d\n ip ospf cost 10\nexit\n", bare)
+    assert "hostname r1" in tree.children and "exit" in tree.children
+    assert not cd.diff("interface up-d\n ip ospf cost 10\n", "interface up-d\n ip ospf cost 20\n", bare).empty

@@ -31,8 +31,9 @@ never holds up the others:
    rollback point (per-device, exact). A restore that cannot be done or checked leaves the device
    ``unknown`` (listed), never ok.
 
-After every device of a wave is decided, ONE more probe of all its confirmed devices' loopbacks
-runs: a change farther from the vantage could still have cut a confirmed device off. A loss there is
+Once every change of a wave has held, ONE more probe of all the wave's loopbacks runs (beside the
+last verification rounds) and is judged for the confirmed devices: a change farther from the vantage
+could still have cut a confirmed device off. A loss there is
 the wave's failure (``wave_failures``, listed with the loopbacks; the push is not ok).
 
 After each wave the failure budget is checked (a wave failure stops the push too): a failed canary, or ``max_fail`` failed devices,
@@ -394,31 +395,33 @@ class PushEngine:
                     or self._dist.get(x.plan.target.name, far) < d]
         return max([staged_done] + [x.hold_until for x in deps])
 
-    def _final_probe(self, staged: list[_Live], timing: dict[str, float]) -> None:
-        """One reachability probe of every confirmed device of the wave, after the wave's last hold.
+    def _probe_at(self, at: float, stop: threading.Event, vantage: Vantage, addrs: list[str]) -> dict[str, bool]:
+        """Reachability of ``addrs`` probed at ``at`` (not before; bounded by the hold, ended by ``stop``)."""
+        while time.monotonic() < at:
+            if stop.wait(min(0.2, max(0.0, at - time.monotonic()))):
+                return {}                                # interrupted: nothing was observed (fail closed)
+        return reach_many(vantage, addrs, self.opt.workers)
+
+    def _after_wave(self, staged: list[_Live], reach: dict[str, bool]) -> None:
+        """Judge the wave's final reachability probe (started once every change of the wave had held).
 
         Why: a device is confirmed as soon as its own dependencies have held; a change farther from the
-        vantage (say, a router announcing another's loopback) could still cut it off. Such a loss is
-        the wave's failure — reported with the unreachable loopbacks, and no further wave is touched —
-        not the confirmed device's (its own change was verified)."""
-        done = [lv for lv in staged if lv.result.status == "changed"]
-        addrs = [a for lv in done for a in lv.plan.loopbacks]
-        if not (self.opt.verify and self.vantage is not None and addrs):
-            return
-        t0 = time.monotonic()
-        reach = reach_many(self.vantage, addrs, self.opt.workers)
-        timing["final_probe"] = round(time.monotonic() - t0, 2)
-        bad = {lv.plan.target.name: [a for a in lv.plan.loopbacks if not reach.get(a, False)] for lv in done}
-        bad = {n: v for n, v in bad.items() if v}
-        for lv in done:
-            if lv.plan.target.name in bad:
-                lv.result.verify["after_wave"] = {"unreachable": bad[lv.plan.target.name]}
-                lv.result.error = (f"confirmed, but unreachable from {getattr(self.vantage, 'name', 'the vantage')} "
-                                   f"after the wave's last hold: {', '.join(bad[lv.plan.target.name])}")
+        vantage (say, a router announcing another's loopback) could still cut it off afterwards. Such a
+        loss is the wave's failure — reported with the unreachable loopbacks, and no further wave is
+        touched — not the confirmed device's (its own change was verified)."""
+        where = getattr(self.vantage, "name", "the vantage")
+        bad: dict[str, list[str]] = {}
+        for lv in staged:
+            if lv.result.status != "changed":
+                continue
+            lost = [a for a in lv.plan.loopbacks if not reach.get(a, False)]
+            if lost:
+                bad[lv.plan.target.name] = lost
+                lv.result.verify["after_wave"] = {"unreachable": lost}
+                lv.result.error = f"confirmed, but unreachable from {where} after the wave's last hold: {', '.join(lost)}"
         if bad:
-            self.wave_failures.append(
-                f"after the wave's last hold, unreachable from {getattr(self.vantage, 'name', 'the vantage')}: "
-                + "; ".join(f"{n} {', '.join(v)}" for n, v in sorted(bad.items())))
+            self.wave_failures.append(f"after the wave's last hold, unreachable from {where}: "
+                                      + "; ".join(f"{n} {', '.join(v)}" for n, v in sorted(bad.items())))
 
     def _wave(self, wave: list[_Live]) -> None:
         """Apply to the whole wave, then verify each device once its hold is over — the holds overlap.
@@ -457,14 +460,21 @@ class PushEngine:
                                        f"after its own change (the last in {hold_end - staged_done:.1f}s)")
         # excused losses: only towards a device changed in THIS wave (an earlier wave's device was verified)
         changed = self._changed & {lv.plan.target.name for lv in wave}
-        probe = ThreadPoolExecutor(max_workers=1)
+        probe, final_ex = ThreadPoolExecutor(max_workers=1), ThreadPoolExecutor(max_workers=1)
+        final: Future[dict[str, bool]] | None = None
+        addrs_all = [a for lv in staged for a in lv.plan.loopbacks]
+        vantage = self.vantage if self.opt.verify and addrs_all else None    # None: no final probe
+        stop = threading.Event()
+        if vantage is not None:
+            # the wave's final probe, started the moment every change has held (beside the last rounds)
+            final = final_ex.submit(self._probe_at, hold_end, stop, vantage, addrs_all)
         rounds = 0
         try:
             while True:
+                now = time.monotonic()
                 todo = [lv for lv in staged if lv.result.status == "staged"]
                 if not todo:
                     break
-                now = time.monotonic()
                 due = [lv for lv in todo if due_at[id(lv)] <= now]
                 if not due:
                     # bounded: every device is due by its hold's end (at most min_hold away), or a second
@@ -489,9 +499,14 @@ class PushEngine:
                 self._pool(read, "verify", functools.partial(self._verify_one, changed=changed, reach=reach))
                 for lv in due:
                     due_at[id(lv)] = now + 1.0          # undecided: read again a second after this round began
-            self._final_probe(staged, timing)
+            if final is not None:
+                t_final = time.monotonic()
+                self._after_wave(staged, final.result())
+                timing["final_probe_wait"] = round(time.monotonic() - t_final, 2)
         finally:
+            stop.set()                                   # an interrupted wave does not wait for the hold
             probe.shutdown(wait=True, cancel_futures=True)
+            final_ex.shutdown(wait=True, cancel_futures=True)
             end = time.monotonic()
             timing["hold"] = round(max(0.0, hold_end - staged_done), 2)
             timing["verify"] = round(max(0.0, end - max(hold_end, staged_done)), 2)

@@ -395,12 +395,21 @@ class PushEngine:
                     or self._dist.get(x.plan.target.name, far) < d]
         return max([staged_done] + [x.hold_until for x in deps])
 
-    def _probe_at(self, at: float, stop: threading.Event, vantage: Vantage, addrs: list[str]) -> dict[str, bool]:
-        """Reachability of ``addrs`` probed at ``at`` (not before; bounded by the hold, ended by ``stop``)."""
+    def _probe_at(self, at: float, stop: threading.Event, vantage: Vantage, lives: list[_Live]) -> dict[str, bool]:
+        """Reachability of the wave's loopbacks from ``at`` on (never before), settling like a device's own
+        verification: what does not answer is probed again every second until ``settle_timeout`` after
+        ``at`` — only for devices not already failed or restored (a first push holds nothing and must
+        wait for routing to converge). Ended at once by ``stop`` (an interrupted wave observes nothing)."""
         while time.monotonic() < at:
             if stop.wait(min(0.2, max(0.0, at - time.monotonic()))):
-                return {}                                # interrupted: nothing was observed (fail closed)
-        return reach_many(vantage, addrs, self.opt.workers)
+                return {}
+        seen = dict(reach_many(vantage, [a for lv in lives for a in lv.plan.loopbacks], self.opt.workers))
+        deadline = at + self.opt.settle_timeout
+        while True:
+            missing = [a for lv in lives if lv.result.status not in FAILED for a in lv.plan.loopbacks if not seen.get(a)]
+            if not missing or time.monotonic() >= deadline or stop.wait(1.0):
+                return seen
+            seen.update(reach_many(vantage, missing, self.opt.workers))
 
     def _after_wave(self, staged: list[_Live], reach: dict[str, bool]) -> None:
         """Judge the wave's final reachability probe (started once every change of the wave had held).
@@ -467,7 +476,7 @@ class PushEngine:
         stop = threading.Event()
         if vantage is not None:
             # the wave's final probe, started the moment every change has held (beside the last rounds)
-            final = final_ex.submit(self._probe_at, hold_end, stop, vantage, addrs_all)
+            final = final_ex.submit(self._probe_at, hold_end, stop, vantage, staged)
         rounds = 0
         try:
             while True:

@@ -281,3 +281,23 @@ def test_workers_read_every_state_while_the_probe_runs_and_decide_when_it_is_in(
     assert all(len(r.read_at) == 2 for r in routers)
     assert sum(t < probe.done_at for t in after) == 8, [round(probe.done_at - t, 2) for t in after]
     assert all(r.saved == 1 for r in routers)
+
+
+def test_a_first_push_waits_for_routing_to_converge_before_the_final_probe_judges():
+    """Routers with no adjacencies before the change hold nothing, so the wave's final probe starts at
+    once: loopbacks that answer only once routing has converged (0.6 s here) are probed again every
+    second until the settle timeout, like each device's own verification (the first push of the real
+    lab failed the wave without it)."""
+    routers = [FakeRouter(f"r{i}", "hostname x\n") for i in range(3)]
+    first: list[float] = []
+
+    class Converging(Anchored):
+        def reachable(self, addr):
+            if any(r.applied for r in routers) and not first:
+                first.append(time.monotonic())
+            return bool(first) and time.monotonic() >= first[0] + 0.6
+
+    rep = run(Fleet(routers), [plan(r.name, config(r.name)) for r in routers], vantage=Converging(),
+              settle_timeout=5, min_hold=1.0)
+    assert rep.ok and not rep.wave_failures, (rep.wave_failures, [(r.name, r.status, r.error) for r in rep.results])
+    assert all(r.status == "changed" for r in rep.results)

@@ -19,20 +19,29 @@ from egovops.model import addressing as plan
 from egovops.model import ports, schema
 from egovops.model.checks import Collector
 
-Ports = Callable[[int], Iterable[tuple[str, int, int]]]   # id -> (what, card, port) of each port it numbers
+Ports = Callable[[int], Iterable[tuple[str, int, int]]]  # id -> (what, card, port) of each port it numbers
 
 
 def county_ports(planes: Sequence[str], city: str) -> Ports:
     """County k's links on its city router (and, the same numbers, on the county router)."""
-    return lambda k: [(f"its {p} link on {city}-rt", ports.WAN_CARD, ports.wan_port(plan.county_link_slot(k, p)))
-                      for p in planes]
+    return lambda k: [
+        (f"its {p} link on {city}-rt", ports.WAN_CARD, ports.wan_port(plan.county_link_slot(k, p))) for p in planes
+    ]
 
 
 def cloud_ports(planes: Sequence[str]) -> Ports:
     """Industry cloud k's links on the provincial core, and its service LAN on its own router."""
-    return lambda k: [(f"its {p} link on province-rt", ports.WAN_CARD,
-                       ports.wan_port(plan.industry_link_index(k, p) % plan.LINK_SLOTS_PER_SITE)) for p in planes] + \
-        [("its service LAN", ports.LAN_CARD, ports.lan_port(k))]
+    return lambda k: (
+        [
+            (
+                f"its {p} link on province-rt",
+                ports.WAN_CARD,
+                ports.wan_port(plan.industry_link_index(k, p) % plan.LINK_SLOTS_PER_SITE),
+            )
+            for p in planes
+        ]
+        + [("its service LAN", ports.LAN_CARD, ports.lan_port(k))]
+    )
 
 
 def node_ports(k: int) -> list[tuple[str, int, int]]:
@@ -56,32 +65,53 @@ def largest_id(ports_of: Ports, ids: range) -> int:
     return max((k for k in ids if all(ports.on_card(p) for _, _, p in ports_of(k))), default=ids.start - 1)
 
 
-def _check(col: Collector, fname: str, keys: tuple[Any, ...], what: str, ident: int, ports_of: Ports,
-           ids: range) -> None:
+def _check(
+    col: Collector, fname: str, keys: tuple[Any, ...], what: str, ident: int, ports_of: Ports, ids: range
+) -> None:
     """Report ``what`` at ``keys`` if one of the ports its id gives is off the card."""
     for label, card, port in ports_of(ident):
         if not ports.on_card(port):
-            col.add(fname, keys,
-                    f"{what} {ident} does not fit a Huawei VRP card: {label} would be port "
-                    f"{ports.name(card, port)} (the card has ports 1..{ports.VRP_CARD_PORTS})",
-                    f"ids that fit the {ports.VRP_CARD_PORTS}-port card: {ids.start}..{largest_id(ports_of, ids)} "
-                    "(VRP ports are numbered by this id; it must also be unused)",
-                    "capacity")
+            col.add(
+                fname,
+                keys,
+                f"{what} {ident} does not fit a Huawei VRP card: {label} would be port "
+                f"{ports.name(card, port)} (the card has ports 1..{ports.VRP_CARD_PORTS})",
+                f"ids that fit the {ports.VRP_CARD_PORTS}-port card: {ids.start}..{largest_id(ports_of, ids)} "
+                "(VRP ports are numbered by this id; it must also be unused)",
+                "capacity",
+            )
             return
 
 
-def vrp_ports(col: Collector, nf: schema.NodesFile, cf: schema.CountiesFile, lf: schema.LinksFile,
-              ind: schema.IndustryFile) -> None:
+def vrp_ports(
+    col: Collector, nf: schema.NodesFile, cf: schema.CountiesFile, lf: schema.LinksFile, ind: schema.IndustryFile
+) -> None:
     """County, industry cloud, node and extra link ids give VRP ports on the card (model.ports)."""
     for city, listed in cf.counties.items():
         of_county = county_ports(lf.segments.city_county.planes, city)
         for i, c in enumerate(listed):
-            _check(col, "counties.yaml", ("counties", city, i, "id"), f"county {c.slug!r}: id", c.id, of_county,
-                   ids_of(schema.CountySpec))
+            _check(
+                col,
+                "counties.yaml",
+                ("counties", city, i, "id"),
+                f"county {c.slug!r}: id",
+                c.id,
+                of_county,
+                ids_of(schema.CountySpec),
+            )
     for i, cloud in enumerate(ind.clouds):
-        _check(col, "industry.yaml", ("clouds", i, "id"), f"industry cloud {cloud.slug!r}: id", cloud.id,
-               cloud_ports(cloud.attach.planes), ids_of(schema.IndustryCloudSpec))
+        _check(
+            col,
+            "industry.yaml",
+            ("clouds", i, "id"),
+            f"industry cloud {cloud.slug!r}: id",
+            cloud.id,
+            cloud_ports(cloud.attach.planes),
+            ids_of(schema.IndustryCloudSpec),
+        )
     for i, n in enumerate(nf.nodes):
         _check(col, "nodes.yaml", ("nodes", i, "id"), f"node {n.slug!r}: id", n.id, node_ports, ids_of(schema.NodeSpec))
     for i, x in enumerate(lf.extra_links):
-        _check(col, "links.yaml", ("extra_links", i, "id"), "extra link id", x.id, extra_ports, ids_of(schema.ExtraLink))
+        _check(
+            col, "links.yaml", ("extra_links", i, "id"), "extra link id", x.id, extra_ports, ids_of(schema.ExtraLink)
+        )

@@ -227,7 +227,6 @@ class PushEngine:
         self._changed: set[str] = set()          # devices changed (staged) in this push so far
         self.wave_seconds: list[dict[str, float]] = []   # per wave: stage, hold, verify (+confirm) seconds
         self.wave_failures: list[str] = []
-        self._failures_seen = 0
         self._dist = self._distances()
 
     # ------------------------------------------------------------------ phase 1: stage
@@ -380,19 +379,21 @@ class PushEngine:
             todo = nxt
         return dist
 
+    def _hops(self, name: str) -> int:
+        """Hops from the vantage's router (farther than any known device when not known)."""
+        return self._dist.get(name, len(self._dist) + 1)
+
     def _due(self, lv: _Live, staged: list[_Live], staged_done: float) -> float:
         """When ``lv`` may be verified: ``min_hold`` after its own change and after every change of its
         wave that can change what is verified for it — its adjacency peers' (the adjacency check) and
         every device nearer the vantage than it (its reachability: the path from the vantage) — and not
         before the wave's last change is in place. Unknown distances: after the whole wave's hold."""
-        far = len(self._dist) + 1
         d = self._dist.get(lv.plan.target.name)
         if d is None:
             deps = staged
         else:
             peers = set(lv.plan.peers.values())
-            deps = [x for x in staged if x is lv or x.plan.target.name in peers
-                    or self._dist.get(x.plan.target.name, far) < d]
+            deps = [x for x in staged if x is lv or x.plan.target.name in peers or self._hops(x.plan.target.name) < d]
         return max([staged_done] + [x.hold_until for x in deps])
 
     def _probe_at(self, at: float, stop: threading.Event, vantage: Vantage, lives: list[_Live]) -> dict[str, bool]:
@@ -436,11 +437,12 @@ class PushEngine:
         """Apply to the whole wave, then verify each device once its hold is over — the holds overlap.
 
         1. stage every device of the wave (``workers`` in parallel);
-        2. holds: a device is due for verification when BOTH the wave's last change is in place and
-           ``min_hold`` has passed since its own change (a device with no adjacencies to lose holds
-           nothing). The holds run side by side: devices changed early in the wave are verified and
-           confirmed while the last ones still hold, so the wave waits ``min_hold`` once after its last
-           change, and the verify work of most devices is done inside that window, not after it;
+        2. holds: a device is due for verification (:meth:`_due`) once the wave's last change is in
+           place and ``min_hold`` has passed since its own change and its dependencies' (in-wave peers,
+           devices nearer the vantage); a device with no adjacencies to lose holds nothing. The holds run
+           side by side: devices whose dependencies held early are verified and confirmed while the last
+           ones still hold, so the wave waits ``min_hold`` once after its last change, and the verify
+           work of most devices is done inside that window, not after it (the wave's final probe too);
         3. verification rounds over the due devices: ONE reachability probe of all their loopbacks from
            the vantage (started first, it runs while the devices' states are read), and per device one
            state read; a device whose verdict is in is confirmed or restored at once in the same task.
@@ -455,8 +457,7 @@ class PushEngine:
         timing = {"devices": len(wave), "stage": 0.0, "hold": 0.0, "verify": 0.0, "rounds": 0}
         self.wave_seconds.append(timing)
         # nearest the vantage first: the changes others' reachability depends on are held first
-        far = len(self._dist) + 1
-        self._pool(sorted(wave, key=lambda lv: self._dist.get(lv.plan.target.name, far)), "stage", self._stage)
+        self._pool(sorted(wave, key=lambda lv: self._hops(lv.plan.target.name)), "stage", self._stage)
         staged_done = time.monotonic()
         timing["stage"] = round(staged_done - t0, 2)
         staged = [lv for lv in wave if lv.result.status == "staged"]
@@ -466,7 +467,7 @@ class PushEngine:
         hold_end = max(due_at.values())
         if self.opt.verify and hold_end > staged_done:
             self.progress("*", "hold", f"{len(staged)} device(s) changed; each is verified {self.opt.min_hold:g}s "
-                                       f"after its own change (the last in {hold_end - staged_done:.1f}s)")
+                                       f"after its own and its dependencies' changes (the last in {hold_end - staged_done:.1f}s)")
         # excused losses: only towards a device changed in THIS wave (an earlier wave's device was verified)
         changed = self._changed & {lv.plan.target.name for lv in wave}
         probe, final_ex = ThreadPoolExecutor(max_workers=1), ThreadPoolExecutor(max_workers=1)
@@ -630,8 +631,7 @@ class PushEngine:
         bad = [lv.plan.target.name for lv in wave if lv.result.status in FAILED]
         if canary and bad:
             return f"canary failed ({', '.join(bad)}): no further device touched"
-        if len(self.wave_failures) > self._failures_seen:
-            self._failures_seen = len(self.wave_failures)
+        if self.wave_failures:               # only this wave's: an earlier one would have stopped the push
             return f"wave {wave_no + 1} failed ({self.wave_failures[-1]}): no further device touched"
         if self.opt.max_fail is not None and failures >= self.opt.max_fail:
             return f"{failures} device(s) failed (--max-fail {self.opt.max_fail}): no further device touched"
